@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// binary is the porttop binary built once for these tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "porttop-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "porttop")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		os.RemoveAll(dir)
+		panic("building porttop: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// porttop runs the binary and returns stdout, stderr and the exit code.
+func porttop(t *testing.T, cred *syscall.Credential, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Env = append(os.Environ(), "TERM=dumb")
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+const ref = "../../testdata/reference.pcap"
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/porttop -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test ./cmd/porttop -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestGoldenOffline(t *testing.T) {
+	tests := []struct {
+		golden string
+		args   []string
+	}{
+		{"reference.json", []string{"-r", ref, "-b", "-o", "json"}},
+		{"reference-every.json", []string{"-r", ref, "-b", "-o", "json", "--every", "1s"}},
+		{"reference.table", []string{"-r", ref, "-b"}},
+		{"reference.csv", []string{"-r", ref, "-b", "-o", "csv", "-s", "port"}},
+		{"reference-filtered.json", []string{"-r", ref, "-b", "-o", "json", "-p", "53,400-500,8000-9000", "-f", "not (udp and port 53)"}},
+		// The only 8080 traffic is 802.1Q-tagged: a plain BPF port filter
+		// must still match it.
+		{"reference-vlan.json", []string{"-r", ref, "-b", "-o", "json", "-f", "tcp port 8080"}},
+		{"reference-local.json", []string{"-r", ref, "-b", "-o", "json", "--local", "192.0.2.10", "--local", "2001:db8::a/128", "-s", "tx"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			out, errOut, code := porttop(t, nil, tt.args...)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			golden(t, tt.golden, out)
+		})
+	}
+}
+
+// The same capture as pcapng, gzip-compressed, gives the same report.
+func TestPcapngGzipSameAsPcap(t *testing.T) {
+	a, _, code := porttop(t, nil, "-r", ref, "-b", "-o", "json")
+	b, errOut, code2 := porttop(t, nil, "-r", "../../testdata/reference.pcapng.gz", "-b", "-o", "json")
+	if code != 0 || code2 != 0 {
+		t.Fatalf("exit %d/%d: %s", code, code2, errOut)
+	}
+	if a != b || a == "" {
+		t.Errorf("pcap and pcapng.gz reports differ:\n%s\n%s", a, b)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notCapture := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notCapture, []byte("hello, this is not a capture file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(dir, "cut.pcap")
+	if err := os.WriteFile(truncated, data[:len(data)-50], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in the one-line error
+	}{
+		{"missing file", []string{"-r", filepath.Join(dir, "nope.pcap"), "-b"}, 1, "no such file"},
+		{"not a capture", []string{"-r", notCapture, "-b"}, 1, "not a pcap or pcapng file"},
+		{"bad port list", []string{"-p", "80-", "-b"}, 2, "bad port list"},
+		{"bad port number", []string{"-p", "70000", "-b"}, 2, "bad port list"},
+		{"bad duration", []string{"-d", "soon", "-b"}, 2, "invalid value"},
+		{"zero duration", []string{"-d", "0s", "-b"}, 2, "must be positive"},
+		{"bad every", []string{"-r", ref, "--every", "-1s", "-b"}, 2, "--every"},
+		{"every without file", []string{"--every", "1s", "-b"}, 2, "needs -r"},
+		{"bad format", []string{"-o", "xml", "-b"}, 2, "unknown output format"},
+		{"bad sort", []string{"-s", "size", "-b"}, 2, "unknown sort key"},
+		{"bad engine", []string{"--engine", "dpdk", "-b"}, 2, "engine"},
+		{"bad local", []string{"--local", "10.0.0.0/33", "-b"}, 2, "bad address"},
+		{"bad snaplen", []string{"--snaplen", "0", "-b"}, 2, "snaplen"},
+		{"bad count", []string{"-n", "-1", "-b"}, 2, "-n"},
+		{"stray argument", []string{"-b", "eth0"}, 2, "unexpected argument"},
+		{"unknown flag", []string{"--frobnicate"}, 2, "frobnicate"},
+		{"bad filter on file", []string{"-r", ref, "-b", "-f", "port nonsense"}, 1, "bad filter"},
+		{"missing services file", []string{"-r", ref, "-b", "--services", filepath.Join(dir, "none")}, 2, "services file"},
+		{"unknown interface", []string{"-i", "nosuchif0", "-b", "-n", "1"}, 1, "lo"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := porttop(t, nil, tt.args...)
+			checkOneLineError(t, errOut, code, tt.code, tt.want)
+		})
+	}
+	t.Run("truncated capture", func(t *testing.T) {
+		out, errOut, code := porttop(t, nil, "-r", truncated, "-b", "-o", "json")
+		checkOneLineError(t, errOut, code, 1, "truncated")
+		if !strings.Contains(out, `"ports":[{`) {
+			t.Errorf("no report of what was read before the error: %q", out)
+		}
+	})
+}
+
+func checkOneLineError(t *testing.T, stderr string, code, wantCode int, want string) {
+	t.Helper()
+	if code != wantCode {
+		t.Errorf("exit code %d, want %d (stderr %q)", code, wantCode, stderr)
+	}
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "porttop: ") {
+		t.Errorf("stderr is not one porttop: line: %q", stderr)
+	}
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q does not mention %q", stderr, want)
+	}
+	if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+		t.Errorf("stack trace on stderr: %q", stderr)
+	}
+}
+
+// Without the capture capabilities, porttop says how to grant them.
+func TestNoPermission(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run porttop as an unprivileged user (skipped: not root)")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skipf("no user nobody to drop privileges to: %v", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	// The binary lives in a private temp dir; nobody must be able to run it.
+	if err := os.Chmod(filepath.Dir(binary), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := porttop(t, &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, "-i", "lo", "-b", "-n", "1")
+	checkOneLineError(t, errOut, code, 1, "setcap cap_net_raw,cap_net_admin=eip")
+}
+
+func TestHelp(t *testing.T) {
+	_, errOut, code := porttop(t, nil, "-h")
+	if code != 0 || !strings.Contains(errOut, "frame lengths on the wire") || !strings.Contains(errOut, "-snaplen") {
+		t.Errorf("help: exit %d\n%s", code, errOut)
+	}
+}

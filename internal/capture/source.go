@@ -1,0 +1,55 @@
+// Package capture provides packet sources: live interfaces (libpcap, and on
+// Linux an AF_PACKET TPACKET_V3 ring) and capture files (pcap, pcapng,
+// gzip-compressed), all behind one Source interface.
+//
+// capture is the only package that imports gopacket's capture libraries.
+package capture
+
+import (
+	"errors"
+	"time"
+)
+
+// Info describes one packet read from a Source.
+type Info struct {
+	Timestamp time.Time
+	// CaptureLength is how many bytes were kept (len(data)).
+	CaptureLength int
+	// Length is the frame's original length on the wire.
+	Length int
+}
+
+// Stats are a source's kernel/libpcap counters, cumulative since it opened.
+type Stats struct {
+	Received  uint64 // packets the filter accepted
+	Dropped   uint64 // packets dropped for lack of buffer space
+	IfDropped uint64 // packets dropped by the interface or driver
+}
+
+// ErrTimeout is returned by ReadPacket when no packet arrived within the
+// source's read timeout. The caller should simply call ReadPacket again.
+var ErrTimeout = errors.New("capture: read timeout")
+
+// Source is a stream of packets: a live interface or a capture file.
+//
+// A Source is used by one goroutine at a time, except Close, which may be
+// called from another goroutine to stop a blocked ReadPacket (it then
+// returns io.EOF or an error soon after).
+type Source interface {
+	// ReadPacket returns the next packet. data is only valid until the next
+	// call (zero copy), and not after Close (a live source's buffer is
+	// unmapped). It returns ErrTimeout when a live source saw no
+	// packet within its read timeout, and io.EOF at the end of a file or
+	// after Close.
+	ReadPacket() (data []byte, ci Info, err error)
+	// LinkType is the source's link-layer header type, as a LINKTYPE_/DLT_
+	// number (1 Ethernet, 113 Linux cooked v1, 276 Linux cooked v2, 0 BSD
+	// null, 108 OpenBSD loop, 101/12/14 raw IP, 228 raw IPv4, 229 raw IPv6).
+	LinkType() int
+	// Name is the interface name, or the file name for a capture file.
+	Name() string
+	// Stats returns the kernel/libpcap counters (zeros for files).
+	Stats() (Stats, error)
+	// Close releases the source.
+	Close() error
+}

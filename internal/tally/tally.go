@@ -1,0 +1,174 @@
+// Package tally keeps the per-interval counters of one capture goroutine:
+// bytes and packets each way per row (proto, port, side), the flows
+// (4-tuples) seen on each row, and the "other" traffic.
+//
+// A Tally is written by exactly one goroutine at a time and never locked.
+// At each tick the capture goroutine hands its Tally to the aggregator and
+// continues on a fresh one (swap, don't copy); the aggregator reads it,
+// calls Reset and hands it back. Counting a packet does not allocate once
+// a row exists (a row's first packet may grow the row slice).
+package tally
+
+import (
+	"github.com/porttop/porttop/internal/classify"
+	"github.com/porttop/porttop/internal/key"
+	"github.com/porttop/porttop/internal/snapshot"
+)
+
+// Row is the counters of one key during the interval.
+type Row struct {
+	Index uint32 // key.Key.Index()
+	C     snapshot.Counters
+	// Conns is the number of distinct flows seen on the row.
+	Conns uint32
+}
+
+// Key returns the row's key.
+func (r *Row) Key() key.Key { return key.FromIndex(r.Index) }
+
+// Flow is one 4-tuple's counters during the interval.
+type Flow struct {
+	Tuple      classify.Tuple
+	ServiceIsA bool
+	Row        uint32 // key index of the row the flow counts under
+	C          snapshot.Counters
+	hash       uint64
+	gen        uint32
+}
+
+// Tally is the counters of one interval. See the package comment.
+type Tally struct {
+	// slots maps a key index to 1 + its position in Rows (0 = absent):
+	// a fixed 1 MiB array, so a lookup is one load and no hashing.
+	slots [key.NumIndex]int32
+	// Rows are the rows with traffic in this interval, in first-seen order.
+	Rows []Row
+	// Other counts frames that are not counted per port.
+	Other snapshot.Counters
+
+	flows     []Flow
+	flowMask  uint64
+	flowLimit int
+	gen       uint32
+	usedFlows []int32
+
+	// Packets and Bytes count every frame (wire bytes), Skipped the
+	// duplicate frames not counted at all.
+	Packets, Bytes uint64
+	Skipped        uint64
+	// DecodeErrors counts frames with a malformed or truncated header,
+	// Truncated those whose transport header was cut after the ports.
+	DecodeErrors, Truncated uint64
+	// FlowOverflow counts packets whose flow did not fit in the flow table.
+	FlowOverflow uint64
+}
+
+// DefaultFlowCapacity is the number of flow slots of a Tally made by New
+// with capacity 0; at most 3/4 of them are used.
+const DefaultFlowCapacity = 1 << 14
+
+// New returns an empty Tally with room for flowCapacity flow slots
+// (rounded up to a power of two; 0 = DefaultFlowCapacity).
+func New(flowCapacity int) *Tally {
+	if flowCapacity <= 0 {
+		flowCapacity = DefaultFlowCapacity
+	}
+	n := 16
+	for n < flowCapacity {
+		n <<= 1
+	}
+	return &Tally{
+		Rows:      make([]Row, 0, 1024),
+		flows:     make([]Flow, n),
+		flowMask:  uint64(n - 1),
+		flowLimit: n / 4 * 3,
+		gen:       1,
+		usedFlows: make([]int32, 0, n/4*3),
+	}
+}
+
+// Add counts a packet of wireLen bytes classified as r.
+func (t *Tally) Add(r *classify.Result, wireLen uint64) {
+	idx := r.Key.Index()
+	s := t.slots[idx]
+	if s == 0 {
+		t.Rows = append(t.Rows, Row{Index: idx})
+		s = int32(len(t.Rows))
+		t.slots[idx] = s
+	}
+	row := &t.Rows[s-1]
+	count(&row.C, r.Dir, wireLen)
+	f, isNew := t.flow(r, idx)
+	if f == nil {
+		t.FlowOverflow++
+		return
+	}
+	count(&f.C, r.Dir, wireLen)
+	if isNew {
+		row.Conns++
+	}
+}
+
+// AddOther counts a packet that is not counted per port.
+func (t *Tally) AddOther(d key.Dir, wireLen uint64) {
+	count(&t.Other, d, wireLen)
+}
+
+func count(c *snapshot.Counters, d key.Dir, n uint64) {
+	if d == key.Rx {
+		c.RxBytes += n
+		c.RxPackets++
+	} else {
+		c.TxBytes += n
+		c.TxPackets++
+	}
+}
+
+// flow finds or inserts r's flow (open addressing, linear probing). It
+// returns nil when the table is full.
+func (t *Tally) flow(r *classify.Result, row uint32) (*Flow, bool) {
+	for i := r.Hash & t.flowMask; ; i = (i + 1) & t.flowMask {
+		f := &t.flows[i]
+		if f.gen != t.gen {
+			if len(t.usedFlows) >= t.flowLimit {
+				return nil, false
+			}
+			*f = Flow{Tuple: r.Tuple, ServiceIsA: r.ServiceIsA, Row: row, hash: r.Hash, gen: t.gen}
+			t.usedFlows = append(t.usedFlows, int32(i))
+			return f, true
+		}
+		if f.hash == r.Hash && f.Row == row && f.Tuple == r.Tuple {
+			return f, false
+		}
+	}
+}
+
+// Flows calls fn for every flow of the interval.
+func (t *Tally) Flows(fn func(f *Flow)) {
+	for _, i := range t.usedFlows {
+		fn(&t.flows[i])
+	}
+}
+
+// NumFlows returns the number of flows in the interval.
+func (t *Tally) NumFlows() int { return len(t.usedFlows) }
+
+// Reset empties the tally for the next interval, in time proportional to
+// what it held.
+func (t *Tally) Reset() {
+	for i := range t.Rows {
+		t.slots[t.Rows[i].Index] = 0
+	}
+	t.Rows = t.Rows[:0]
+	t.Other = snapshot.Counters{}
+	t.usedFlows = t.usedFlows[:0]
+	t.gen++
+	if t.gen == 0 { // wrapped: old generations could look current
+		for i := range t.flows {
+			t.flows[i].gen = 0
+		}
+		t.gen = 1
+	}
+	t.Packets, t.Bytes, t.Skipped = 0, 0, 0
+	t.DecodeErrors, t.Truncated, t.FlowOverflow = 0, 0, 0
+}
