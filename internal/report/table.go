@@ -44,7 +44,7 @@ func (t *tableWriter) Write(s *snapshot.Snapshot) error {
 	b = append(b, "porttop "...)
 	b = s.Time.AppendFormat(b, time.RFC3339)
 	b = append(b, ", interval "...)
-	b = append(b, s.Interval.String()...)
+	b = append(b, s.Interval.Round(time.Millisecond).String()...)
 	b = append(b, ", "...)
 	b = append(b, render.FormatCount(uint64(len(rows)))...)
 	if len(rows) == 1 {
