@@ -111,7 +111,7 @@ func (c *Classifier) Classify(p *decode.Packet, now uint32, r *Result) Rule {
 	switch p.Kind {
 	case decode.Transport:
 	case decode.Fragment:
-		if c.frags.get(&p.Src, &p.Dst, p.FragID, p.IPProto, now, r) {
+		if c.frags.get(&p.Src, &p.Dst, p.FragID, fragProto(p), now, r) {
 			return RuleFragment
 		}
 		return 0
@@ -192,9 +192,20 @@ func (c *Classifier) Classify(p *decode.Packet, now uint32, r *Result) Rule {
 		r.Dir = 1 - towardService
 	}
 	if p.FirstFragment {
-		c.frags.put(&p.Src, &p.Dst, p.FragID, p.IPProto, now, r)
+		c.frags.put(&p.Src, &p.Dst, p.FragID, fragProto(p), now, r)
 	}
 	return rule
+}
+
+// fragProto is the protocol that identifies a fragmented packet with its
+// addresses and id: IPv4's protocol field; for IPv6 none, since extension
+// headers after the fragment header make a later fragment's next header
+// differ from the first one's (RFC 8200), and the 32-bit id suffices.
+func fragProto(p *decode.Packet) uint8 {
+	if p.IPv6 {
+		return 0
+	}
+	return p.IPProto
 }
 
 // rule3 picks the service port of a packet from sport to dport by step 3 of
