@@ -1,0 +1,170 @@
+package procs
+
+import (
+	"net/netip"
+	"sort"
+
+	"github.com/porttop/porttop/internal/key"
+	"github.com/porttop/porttop/internal/snapshot"
+)
+
+// Annotate fills, in place, each port's Listening, Process, PID,
+// ProcessNote and Processes from the socket table t and the flows of the
+// snapshot:
+//   - a local row gets the owners of its listening sockets first, then the
+//     processes owning its connections;
+//   - a remote row gets the local processes owning its connections, the one
+//     moving the most bytes (per-flow totals) first;
+//   - a connection whose socket is gone keeps the process it was last seen
+//     with (for Options.RecentTTL);
+//   - a row with no visible owner but with sockets whose owner is hidden
+//     gets ProcessNote = t.HiddenNote().
+//
+// Ties break on pid. A nil t clears the process fields and only keeps the
+// rows as they are otherwise.
+func Annotate(ports []snapshot.Port, flows []snapshot.Flow, t *Table) {
+	byKey := make(map[key.Key][]int)
+	for i := range flows {
+		byKey[flows[i].Key] = append(byKey[flows[i].Key], i)
+	}
+	for i := range ports {
+		annotatePort(&ports[i], flows, byKey[ports[i].Key], t)
+	}
+}
+
+type candidate struct {
+	proc     snapshot.Process
+	listener bool
+}
+
+func annotatePort(p *snapshot.Port, flows []snapshot.Flow, idx []int, t *Table) {
+	p.Listening, p.Process, p.PID, p.ProcessNote, p.Processes = false, "", 0, "", nil
+	if t == nil {
+		return
+	}
+	cands := make(map[int32]*candidate)
+	add := func(proc snapshot.Process, bytes uint64, listener bool) {
+		c, ok := cands[proc.PID]
+		if !ok {
+			proc.Bytes = 0
+			c = &candidate{proc: proc}
+			cands[proc.PID] = c
+		}
+		c.proc.Bytes += bytes
+		c.listener = c.listener || listener
+	}
+	hidden := false
+	pk := portKey{p.Key.Proto, p.Key.Port}
+	if p.Key.Side == key.Local {
+		for _, si := range t.listen[pk] {
+			p.Listening = true
+			s := &t.Sockets[si]
+			if s.PID != 0 {
+				add(t.procOf(s.PID), 0, true)
+			} else if s.hidden() {
+				hidden = true
+			}
+		}
+	} else {
+		for _, si := range t.byPeer[pk] {
+			s := &t.Sockets[si]
+			if s.PID != 0 {
+				add(t.procOf(s.PID), 0, false)
+			} else if s.hidden() {
+				hidden = true
+			}
+		}
+	}
+	for _, fi := range idx {
+		f := &flows[fi]
+		proc, found, hid := t.owner(f.Key.Proto, f.Local, f.Peer)
+		switch {
+		case found:
+			add(proc, f.Total.Bytes(), false)
+		case hid:
+			hidden = true
+		}
+	}
+	if len(cands) == 0 {
+		if hidden {
+			p.ProcessNote = t.HiddenNote()
+		}
+		return
+	}
+	list := make([]candidate, 0, len(cands))
+	for _, c := range cands {
+		list = append(list, *c)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		a, b := &list[i], &list[j]
+		if a.listener != b.listener {
+			return a.listener
+		}
+		if a.proc.Bytes != b.proc.Bytes {
+			return a.proc.Bytes > b.proc.Bytes
+		}
+		return a.proc.PID < b.proc.PID
+	})
+	p.Processes = make([]snapshot.Process, len(list))
+	for i := range list {
+		p.Processes[i] = list[i].proc
+	}
+	p.Process, p.PID = list[0].proc.Name, list[0].proc.PID
+}
+
+// procOf returns the process with pid, or one with only the pid when it
+// could not be read.
+func (t *Table) procOf(pid int32) snapshot.Process {
+	if p, ok := t.Processes[pid]; ok {
+		return p
+	}
+	return snapshot.Process{PID: pid}
+}
+
+// owner finds the local process of the connection between this host's end
+// local and the peer: the live socket of that 4-tuple, else the owner
+// remembered for it, else (UDP) the unconnected socket bound to local or to
+// the wildcard address on its port. hidden is true when the socket exists
+// but its owner cannot be seen.
+func (t *Table) owner(proto key.Proto, local, peer netip.AddrPort) (p snapshot.Process, found, hidden bool) {
+	local = unmap(local)
+	peer = unmap(peer)
+	tk := tupleKey{proto, local, peer}
+	if i, ok := t.conns[tk]; ok {
+		s := &t.Sockets[i]
+		if s.PID != 0 {
+			return t.procOf(s.PID), true, false
+		}
+		hidden = s.hidden()
+	}
+	if r, ok := t.recent[tk]; ok {
+		return r.proc, true, false
+	}
+	if proto == key.UDP {
+		wild := netip.IPv4Unspecified()
+		if local.Addr().Is6() {
+			wild = netip.IPv6Unspecified()
+		}
+		for _, bk := range []boundKey{
+			{proto, local},
+			{proto, netip.AddrPortFrom(wild, local.Port())},
+			{proto, netip.AddrPortFrom(netip.IPv6Unspecified(), local.Port())},
+		} {
+			if i, ok := t.bound[bk]; ok {
+				s := &t.Sockets[i]
+				if s.PID != 0 {
+					return t.procOf(s.PID), true, false
+				}
+				hidden = hidden || s.hidden()
+			}
+		}
+	}
+	return snapshot.Process{}, false, hidden
+}
+
+func unmap(ap netip.AddrPort) netip.AddrPort {
+	if a := ap.Addr(); a.Is4In6() || a.Zone() != "" {
+		return netip.AddrPortFrom(a.Unmap().WithZone(""), ap.Port())
+	}
+	return ap
+}

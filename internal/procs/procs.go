@@ -1,0 +1,381 @@
+// Package procs reads this host's socket table and tells which process owns
+// each socket: the listening inventory (proto, bind address, port, process),
+// the owners of connected sockets, and the container or network namespace
+// of a socket's process.
+//
+// The listening sockets of other network namespaces in which processes live
+// (containers) are listed too, marked with their namespace.
+//
+// A Scanner reads the table on demand; a Watcher refreshes it off the capture
+// path every few seconds and publishes each *Table through an atomic
+// pointer. A published Table is never modified, so any goroutine may read
+// it. Annotate puts the processes onto a snapshot's rows.
+//
+// On Linux the socket table is read from /proc/net/{tcp,tcp6,udp,udp6} and
+// socket inodes are mapped to processes incrementally (see resolver); on
+// other systems gopsutil's socket table is used. Process names, users and
+// command lines come from gopsutil's process package. procs and nic are the
+// only packages that import gopsutil.
+//
+// Everything under /proc is read below the directory named by gopsutil's
+// context environment (common.EnvKey with common.HostProcEnvKey), else the
+// HOST_PROC environment variable, else /proc, so tests can point a Scanner
+// at a fixture tree.
+package procs
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"sort"
+	"time"
+
+	gcommon "github.com/shirou/gopsutil/v3/common"
+
+	"github.com/porttop/porttop/internal/key"
+	"github.com/porttop/porttop/internal/snapshot"
+)
+
+// Notes that explain an empty process on a row.
+const (
+	// NoteNeedsPrivilege: a socket on the row has an owner this process is
+	// not allowed to see.
+	NoteNeedsPrivilege = "needs root or cap_sys_ptrace"
+	// NoteNotVisible: a socket on the row has no owner that can be seen even
+	// with privilege (a kernel socket, or a process in another pid
+	// namespace).
+	NoteNotVisible = "owner not visible"
+)
+
+// Socket is one TCP or UDP socket of this host.
+type Socket struct {
+	Proto key.Proto
+	// Local and Remote are the socket's ends. IPv4-mapped IPv6 addresses are
+	// unmapped. Remote is the zero-address, zero-port value of the family
+	// for listening and unconnected sockets.
+	Local, Remote netip.AddrPort
+	// Listening is true for a TCP socket in LISTEN state and for an
+	// unconnected UDP socket bound to a port.
+	Listening bool
+	// State is the TCP state ("LISTEN", "ESTABLISHED", ...); "" for UDP.
+	State string
+	// UID is the socket's owner uid, -1 when unknown; User its name ("" when
+	// unknown).
+	UID  int32
+	User string
+	// Inode is the socket's inode (Linux); 0 for sockets no process holds
+	// (TIME_WAIT) and on systems that do not report it.
+	Inode uint64
+	// PID is the process that holds the socket (the lowest pid when several
+	// share it), 0 when unknown.
+	PID int32
+	// Netns names the network namespace of a socket that is not in ours
+	// ("netns:4026532281"), "" for ours. Only listening sockets of other
+	// namespaces are listed.
+	Netns string
+}
+
+// connected reports whether s has a remote end.
+func (s *Socket) connected() bool { return s.Remote.Port() != 0 }
+
+// hidden reports whether s has an owner that could not be seen.
+func (s *Socket) hidden() bool { return s.PID == 0 && s.Inode != 0 }
+
+// RefreshStats describe what one refresh cost and did.
+type RefreshStats struct {
+	Duration time.Duration // wall time of the refresh
+	Sockets  int           // sockets in the table
+	// Processes is the number of processes that own sockets; NewProcesses
+	// of them were read this time (the rest came from the cache).
+	Processes, NewProcesses int
+	// PidsScanned is how many processes' descriptor tables were read, and
+	// FDsRead how many descriptors were resolved, to find the owners of
+	// new sockets; FullScan is true when every process was rescanned.
+	PidsScanned, FDsRead int
+	FullScan             bool
+	// Unresolved counts sockets held by a process that could not be found;
+	// Denied counts processes whose descriptors could not be read for lack
+	// of privilege.
+	Unresolved, Denied int
+}
+
+// Table is the socket table at one moment, with the processes that own the
+// sockets. It is immutable once returned.
+type Table struct {
+	Seq  uint64    // 1 for a Scanner's first table
+	Time time.Time // when the refresh started
+	// Sockets holds every TCP and UDP socket, in no particular order.
+	Sockets []Socket
+	// Processes holds the owners of Sockets by pid.
+	Processes map[int32]snapshot.Process
+	// Privileged is true when this process may read every other process's
+	// descriptors (root or cap_sys_ptrace) and none was refused.
+	Privileged bool
+	Stats      RefreshStats
+
+	listen map[portKey][]int        // listening sockets by (proto, port)
+	byPeer map[portKey][]int        // connected sockets by (proto, remote port)
+	conns  map[tupleKey]int         // connected sockets by 4-tuple
+	bound  map[boundKey]int         // unconnected UDP sockets by local end
+	recent map[tupleKey]recentOwner // connections seen lately and their owners
+}
+
+type portKey struct {
+	proto key.Proto
+	port  uint16
+}
+
+type tupleKey struct {
+	proto         key.Proto
+	local, remote netip.AddrPort
+}
+
+type boundKey struct {
+	proto key.Proto
+	local netip.AddrPort
+}
+
+type recentOwner struct {
+	proc snapshot.Process
+	seen time.Time
+}
+
+// Listening returns the listening sockets sorted by port, proto, bind
+// address and pid.
+func (t *Table) Listening() []Socket {
+	if t == nil {
+		return nil
+	}
+	var out []Socket
+	for _, idx := range t.listen {
+		for _, i := range idx {
+			out = append(out, t.Sockets[i])
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if a.Local.Port() != b.Local.Port() {
+			return a.Local.Port() < b.Local.Port()
+		}
+		if a.Proto != b.Proto {
+			return a.Proto < b.Proto
+		}
+		if c := a.Local.Addr().Compare(b.Local.Addr()); c != 0 {
+			return c < 0
+		}
+		return a.PID < b.PID
+	})
+	return out
+}
+
+// Process returns what is known of the process with the given pid; ok is
+// false when pid owns no socket in the table or could not be read.
+func (t *Table) Process(pid int32) (p snapshot.Process, ok bool) {
+	if t == nil || pid == 0 {
+		return snapshot.Process{}, false
+	}
+	p, ok = t.Processes[pid]
+	return p, ok
+}
+
+// HiddenNote returns the note for a socket whose owner could not be seen:
+// NoteNeedsPrivilege when more privilege could reveal it, NoteNotVisible
+// otherwise.
+func (t *Table) HiddenNote() string {
+	if t == nil || !t.Privileged {
+		return NoteNeedsPrivilege
+	}
+	return NoteNotVisible
+}
+
+// ListeningPorts returns the (proto, port) of every listening socket as a
+// local-side key, sorted by port then proto, without duplicates: the set the
+// engine feeds to the service-port rule and shows as rows before any
+// traffic.
+func ListeningPorts(t *Table) []key.Key {
+	if t == nil {
+		return nil
+	}
+	out := make([]key.Key, 0, len(t.listen))
+	for pk := range t.listen {
+		out = append(out, key.Key{Proto: pk.proto, Port: pk.port, Side: key.Local})
+	}
+	sort.Slice(out, func(i, j int) bool { return key.Less(out[i], out[j]) })
+	return out
+}
+
+// Options tune a Scanner. The zero value is usable.
+type Options struct {
+	// RecentTTL is how long a connection's owner is remembered after the
+	// socket disappears, so short-lived connections keep their process
+	// (default 2 minutes).
+	RecentTTL time.Duration
+	// MaxRecent caps the remembered connections (default 65536).
+	MaxRecent int
+	// FullRescanEvery makes every Nth refresh re-read every process's
+	// descriptors instead of only looking for new sockets, healing any
+	// stale mapping (default 30).
+	FullRescanEvery int
+}
+
+func (o Options) withDefaults() Options {
+	if o.RecentTTL <= 0 {
+		o.RecentTTL = 2 * time.Minute
+	}
+	if o.MaxRecent <= 0 {
+		o.MaxRecent = 65536
+	}
+	if o.FullRescanEvery <= 0 {
+		o.FullRescanEvery = 30
+	}
+	return o
+}
+
+// Scanner reads socket tables. It keeps caches between refreshes (socket
+// owners, processes, recent connections), so reuse one Scanner. It is not
+// safe for concurrent use; a Watcher owns one on its own goroutine.
+type Scanner struct {
+	opts       Options
+	now        func() time.Time
+	seq        uint64
+	privileged bool
+	sockets    socketReader
+	procs      *processCache
+	recent     map[tupleKey]recentOwner
+}
+
+// socketReader reads the socket table and finds the owner of each socket.
+type socketReader interface {
+	read(ctx context.Context, root string, full bool) ([]Socket, RefreshStats, error)
+}
+
+// NewScanner returns a Scanner with the given options.
+func NewScanner(opts Options) *Scanner {
+	return &Scanner{
+		opts:       opts.withDefaults(),
+		now:        time.Now,
+		privileged: privileged(),
+		sockets:    newSocketReader(),
+		procs:      newProcessCache(),
+	}
+}
+
+// procRoot returns the /proc directory to read: gopsutil's context
+// environment first, then HOST_PROC, then /proc.
+func procRoot(ctx context.Context) string {
+	if env, ok := ctx.Value(gcommon.EnvKey).(gcommon.EnvMap); ok {
+		if d := env[gcommon.HostProcEnvKey]; d != "" {
+			return d
+		}
+	}
+	if d := os.Getenv("HOST_PROC"); d != "" {
+		return d
+	}
+	return "/proc"
+}
+
+// withRoot makes sure gopsutil reads the same /proc as procs does.
+func withRoot(ctx context.Context, root string) context.Context {
+	if env, ok := ctx.Value(gcommon.EnvKey).(gcommon.EnvMap); ok && env[gcommon.HostProcEnvKey] == root {
+		return ctx
+	}
+	m := gcommon.EnvMap{}
+	if env, ok := ctx.Value(gcommon.EnvKey).(gcommon.EnvMap); ok {
+		for k, v := range env {
+			m[k] = v
+		}
+	}
+	m[gcommon.HostProcEnvKey] = root
+	return context.WithValue(ctx, gcommon.EnvKey, m)
+}
+
+// Refresh reads the socket table and the owners of its sockets.
+func (s *Scanner) Refresh(ctx context.Context) (*Table, error) {
+	start := s.now()
+	root := procRoot(ctx)
+	ctx = withRoot(ctx, root)
+	s.seq++
+	full := s.seq%uint64(s.opts.FullRescanEvery) == 0
+	socks, stats, err := s.sockets.read(ctx, root, full)
+	if err != nil {
+		s.seq--
+		return nil, fmt.Errorf("read socket table: %w", err)
+	}
+	pids := make(map[int32]struct{})
+	for i := range socks {
+		sk := &socks[i]
+		if sk.PID != 0 {
+			pids[sk.PID] = struct{}{}
+		}
+		sk.User = s.procs.userName(sk.UID)
+	}
+	t := &Table{
+		Seq:        s.seq,
+		Time:       start,
+		Sockets:    socks,
+		Privileged: s.privileged && stats.Denied == 0,
+	}
+	t.index()
+	t.Processes, stats.NewProcesses = s.procs.lookup(ctx, root, pids)
+	stats.Processes = len(t.Processes)
+	t.recent = s.carryRecent(t, start)
+	stats.Sockets = len(socks)
+	stats.Duration = s.now().Sub(start)
+	t.Stats = stats
+	return t, nil
+}
+
+// index builds the table's lookup maps from its sockets.
+func (t *Table) index() {
+	t.listen = make(map[portKey][]int)
+	t.byPeer = make(map[portKey][]int)
+	t.conns = make(map[tupleKey]int, len(t.Sockets))
+	t.bound = make(map[boundKey]int)
+	for i := range t.Sockets {
+		sk := &t.Sockets[i]
+		switch {
+		case sk.Listening:
+			pk := portKey{sk.Proto, sk.Local.Port()}
+			t.listen[pk] = append(t.listen[pk], i)
+			if sk.Proto == key.UDP {
+				t.bound[boundKey{sk.Proto, sk.Local}] = i
+			}
+		case sk.connected():
+			pk := portKey{sk.Proto, sk.Remote.Port()}
+			t.byPeer[pk] = append(t.byPeer[pk], i)
+			t.conns[tupleKey{sk.Proto, sk.Local, sk.Remote}] = i
+		}
+	}
+}
+
+// carryRecent builds the table's map of recently seen connections: the
+// owned connections of this table, then the unexpired ones of the last.
+// The previous map is never modified: an earlier Table may still be read.
+func (s *Scanner) carryRecent(t *Table, now time.Time) map[tupleKey]recentOwner {
+	m := make(map[tupleKey]recentOwner, len(s.recent)+len(t.conns))
+	for tk, i := range t.conns {
+		sk := &t.Sockets[i]
+		if sk.PID == 0 {
+			continue
+		}
+		p, ok := t.Processes[sk.PID]
+		if !ok {
+			p = snapshot.Process{PID: sk.PID}
+		}
+		m[tk] = recentOwner{proc: p, seen: now}
+	}
+	for tk, r := range s.recent {
+		if len(m) >= s.opts.MaxRecent {
+			break
+		}
+		if now.Sub(r.seen) > s.opts.RecentTTL {
+			continue
+		}
+		if _, ok := m[tk]; !ok {
+			m[tk] = r
+		}
+	}
+	s.recent = m
+	return m
+}

@@ -1,0 +1,153 @@
+package procs
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrStopped is returned by Watcher.Wait when the Watcher has stopped
+// before publishing the table waited for.
+var ErrStopped = errors.New("socket table watcher stopped")
+
+// Watcher refreshes a socket table every interval on its own goroutine, off
+// the capture path, and publishes each new *Table through an atomic
+// pointer. When a refresh costs more than a tenth of the interval (a host
+// with very many sockets), the next one waits ten times that cost instead,
+// so the Watcher never takes more than about 10% of a core.
+type Watcher struct {
+	scanner  *Scanner
+	interval time.Duration
+	latest   atomic.Pointer[Table]
+	kick     chan struct{}
+	once     sync.Once
+	done     chan struct{}
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every refresh
+	stats   WatcherStats
+}
+
+// WatcherStats sum up a Watcher's refreshes.
+type WatcherStats struct {
+	Refreshes uint64        // successful refreshes
+	Failures  uint64        // failed refreshes
+	Last, Max time.Duration // cost of the last and of the slowest refresh
+	Total     time.Duration // cost of all refreshes
+	Err       error         // error of the last refresh, nil when it worked
+}
+
+// NewWatcher returns a Watcher that refreshes s every interval (at least
+// 100ms). s must not be used elsewhere afterwards.
+func NewWatcher(s *Scanner, interval time.Duration) *Watcher {
+	if interval < 100*time.Millisecond {
+		interval = 100 * time.Millisecond
+	}
+	return &Watcher{
+		scanner:  s,
+		interval: interval,
+		kick:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		changed:  make(chan struct{}),
+	}
+}
+
+// Start refreshes at once and then every interval until ctx ends, on a new
+// goroutine. Calls after the first do nothing. ctx also carries the /proc
+// directory to read (see the package doc).
+func (w *Watcher) Start(ctx context.Context) {
+	w.once.Do(func() { go w.run(ctx) })
+}
+
+// Done is closed when the Watcher's goroutine has stopped.
+func (w *Watcher) Done() <-chan struct{} { return w.done }
+
+// Latest returns the newest table, nil before the first refresh succeeded.
+func (w *Watcher) Latest() *Table { return w.latest.Load() }
+
+// Kick asks for a refresh now instead of at the next interval.
+func (w *Watcher) Kick() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns the Watcher's refresh counts and costs.
+func (w *Watcher) Stats() WatcherStats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stats
+}
+
+// Wait blocks until a table newer than seq is published (seq 0: any table)
+// and returns it. It returns ctx's error when ctx ends first, and
+// ErrStopped when the Watcher stops first.
+func (w *Watcher) Wait(ctx context.Context, seq uint64) (*Table, error) {
+	for {
+		w.mu.Lock()
+		ch := w.changed
+		w.mu.Unlock()
+		if t := w.latest.Load(); t != nil && t.Seq > seq {
+			return t, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-w.done:
+			if t := w.latest.Load(); t != nil && t.Seq > seq {
+				return t, nil
+			}
+			return nil, ErrStopped
+		}
+	}
+}
+
+func (w *Watcher) run(ctx context.Context) {
+	defer close(w.done)
+	timer := time.NewTimer(w.interval)
+	defer timer.Stop()
+	for {
+		cost := w.refresh(ctx)
+		timer.Reset(nextWait(w.interval, cost))
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-w.kick:
+		}
+	}
+}
+
+// nextWait is the pause before the next refresh: the interval, stretched to
+// ten times the last refresh's cost when that is longer.
+func nextWait(interval, cost time.Duration) time.Duration {
+	return max(interval, 10*cost)
+}
+
+// refresh reads one table, publishes it and returns what it cost.
+func (w *Watcher) refresh(ctx context.Context) time.Duration {
+	start := time.Now()
+	t, err := w.scanner.Refresh(ctx)
+	cost := time.Since(start)
+	if err == nil {
+		w.latest.Store(t)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stats.Err = err
+	if err != nil {
+		w.stats.Failures++
+	} else {
+		w.stats.Refreshes++
+		w.stats.Last = cost
+		w.stats.Total += cost
+		w.stats.Max = max(w.stats.Max, cost)
+	}
+	close(w.changed)
+	w.changed = make(chan struct{})
+	return cost
+}
