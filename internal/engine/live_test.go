@@ -60,9 +60,11 @@ func (f *fakeSource) ReadPacket() ([]byte, capture.Info, error) {
 	return nil, capture.Info{}, capture.ErrTimeout
 }
 
-func (f *fakeSource) LinkType() int                 { return 1 }
-func (f *fakeSource) Name() string                  { return f.name }
-func (f *fakeSource) Stats() (capture.Stats, error) { return capture.Stats{Received: uint64(f.next)}, nil }
+func (f *fakeSource) LinkType() int { return 1 }
+func (f *fakeSource) Name() string  { return f.name }
+func (f *fakeSource) Stats() (capture.Stats, error) {
+	return capture.Stats{Received: uint64(f.next)}, nil
+}
 func (f *fakeSource) Close() error {
 	f.mu.Lock()
 	f.closed = true

@@ -28,7 +28,9 @@ func needRoot(t *testing.T) {
 }
 
 // latest keeps the last published snapshot.
-type latest struct{ p atomic.Pointer[snapshot.Snapshot] }
+type latest struct {
+	p atomic.Pointer[snapshot.Snapshot]
+}
 
 func (l *latest) Publish(s *snapshot.Snapshot) error {
 	l.p.Store(s)
@@ -103,7 +105,6 @@ func (r *referenceCount) get() (uint64, uint64) {
 	defer r.mu.Unlock()
 	return r.rx, r.tx
 }
-
 
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
