@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -70,8 +71,12 @@ func oneLine(err error) string {
 
 func runMain(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	svc := services.Builtin()
-	if o.services != "" {
-		t, err := loadServices(o.services, svc)
+	path := o.services
+	if path == "" {
+		path = defaultServicesFile()
+	}
+	if path != "" {
+		t, err := loadServices(path, svc)
 		if err != nil {
 			return usageError{err.Error()}
 		}
@@ -176,6 +181,12 @@ func runLive(ctx context.Context, o *options, svc *services.Table, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	return runSources(ctx, o, svc, srcs, sinks...)
+}
+
+// runSources runs the live engine over opened sources until ctx ends,
+// then closes them.
+func runSources(ctx context.Context, o *options, svc *services.Table, srcs []capture.Source, sinks ...engine.Sink) error {
 	defer func() {
 		for _, s := range srcs {
 			s.Close()
@@ -239,6 +250,21 @@ func sshSelfFilter(conn string) string {
 		return ""
 	}
 	return fmt.Sprintf("not (host %s and host %s and port %s and port %s)", f[0], f[2], f[1], f[3])
+}
+
+// defaultServicesFile returns the user's service-name file,
+// $XDG_CONFIG_HOME/porttop/services (~/.config/porttop/services), when it
+// exists, else "".
+func defaultServicesFile() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	path := filepath.Join(dir, "porttop", "services")
+	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	return path
 }
 
 // loadServices reads a services(5)-format file of additions and renames.

@@ -42,7 +42,9 @@ func porttop(t *testing.T, cred *syscall.Credential, args ...string) (string, st
 	cmd := exec.Command(binary, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(), "TERM=dumb")
+	// An empty config directory: the user's own services file must not
+	// change the golden outputs.
+	cmd.Env = append(os.Environ(), "TERM=dumb", "XDG_CONFIG_HOME="+filepath.Dir(binary))
 	if cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	}
@@ -102,6 +104,32 @@ func TestGoldenOffline(t *testing.T) {
 			golden(t, tt.golden, out)
 		})
 	}
+}
+
+// A services file (the config file, or --services) adds and renames names.
+func TestServicesConfigFile(t *testing.T) {
+	cfg := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(cfg, "porttop"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg, "porttop", "services"), []byte("vxlan 4789/udp\nweb 443/tcp # renamed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "-r", ref, "-b", "-o", "csv", "-p", "443,4789")
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+cfg)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), ",4789,udp,vxlan,") || !strings.Contains(string(out), ",443,tcp,web,") {
+		t.Errorf("config file names not used:\n%s", out)
+	}
+	bad := filepath.Join(cfg, "bad")
+	if err := os.WriteFile(bad, []byte("nonsense\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := porttop(t, nil, "-r", ref, "-b", "--services", bad)
+	checkOneLineError(t, errOut, code, 2, "line 1")
 }
 
 // The same capture as pcapng, gzip-compressed, gives the same report.

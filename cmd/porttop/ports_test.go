@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func listenTCP(t *testing.T) int {
@@ -87,7 +88,7 @@ func TestPortsJSONAndCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != "proto,address,port,service,process,pid,user,namespace,note" {
+	if strings.Join(recs[0], ",") != "proto,address,port,service,process,pid,user,namespace,note,rx_bytes,tx_bytes,connections" {
 		t.Errorf("csv header %v", recs[0])
 	}
 	found = false
@@ -100,7 +101,7 @@ func TestPortsJSONAndCSV(t *testing.T) {
 }
 
 func TestPortsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-x"}, {"-o", "xml"}, {"extra"}, {"-o"}} {
+	for _, args := range [][]string{{"-x"}, {"-o", "xml"}, {"extra"}, {"-o"}, {"--capture", "-1s"}, {"--capture", "soon"}} {
 		var out, errb bytes.Buffer
 		code := runPorts(args, &out, &errb)
 		msg := errb.String()
@@ -111,5 +112,80 @@ func TestPortsBadFlags(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := runPorts([]string{"-h"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "usage: porttop ports") {
 		t.Errorf("-h: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// With --capture, each listening port carries the traffic seen on it.
+func TestPortsCaptureTraffic(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("--capture needs root to capture on lo; skipped")
+	}
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 4096)
+			c.Read(buf)
+			c.Write(make([]byte, 3000))
+			c.Close()
+		}
+	}()
+	// Connect every 20 ms while porttop captures (bounded: at most 150
+	// connections, stopped when the test ends).
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; i < 150; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			c, err := net.Dial("tcp4", l.Addr().String())
+			if err != nil {
+				return
+			}
+			c.Write(make([]byte, 1000))
+			buf := make([]byte, 4096)
+			for {
+				if _, err := c.Read(buf); err != nil {
+					break
+				}
+			}
+			c.Close()
+		}
+	}()
+	var out, errb bytes.Buffer
+	if code := runPorts([]string{"--capture", "1s", "-i", "lo", "-o", "json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var found bool
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var r portRow
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Traffic == nil {
+			t.Fatalf("row without traffic: %s", line)
+		}
+		if r.Proto == "tcp" && int(r.Port) == port {
+			found = true
+			if r.Traffic.RxBytes < 1000 || r.Traffic.TxBytes < 3000 || r.Traffic.Connections == 0 {
+				t.Errorf("traffic %+v, want at least one 1000-byte request and 3000-byte answer", *r.Traffic)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("port %d missing:\n%s", port, out.String())
 	}
 }
