@@ -5,8 +5,14 @@
 // ratios. With -scan it also times a full-range TCP connect scan of
 // 127.0.0.1 against `nmap -sT -p-`.
 //
+// `benchcmp live` measures live capture on lo instead (see live.go): CPU
+// per packet, peak memory and kernel drops of porttop (afpacket and pcap
+// engines), tcpdump and iftop under a bounded UDP/TCP loopback load, peak
+// memory with 1,000 active ports, and idle CPU.
+//
 //	benchcmp -porttop bin/porttop -n 3000000
 //	benchcmp readloop -engine pcap FILE     (the bare loop itself)
+//	benchcmp live -porttop bin/porttop      (live mode; benchcmp live -h)
 package main
 
 import (
@@ -26,9 +32,12 @@ import (
 
 func main() {
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "readloop" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "readloop":
 		err = readloop(os.Args[2:])
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "live":
+		err = live(os.Args[2:])
+	default:
 		err = compare(os.Args[1:])
 	}
 	if err != nil {
