@@ -5,7 +5,11 @@ package classify
 // flood cannot grow memory: when a bucket is full the least recently seen
 // entry is replaced, and entries idle longer than the TTL count as absent.
 //
-// Memory: Buckets × Ways × sizeof(synEntry) (64 bytes) — 4 MiB by default.
+// Entries are keyed by the tuple's 64-bit hash, not the tuple itself, so an
+// entry is 16 bytes and a bucket of four fits a cache line; two live
+// 4-tuples would have to share all 64 bits to be confused.
+//
+// Memory: Buckets × Ways × sizeof(synEntry) (16 bytes) — 1 MiB by default.
 // A SynTable is owned by one capture goroutine; it is not safe for
 // concurrent use.
 type SynTable struct {
@@ -19,7 +23,7 @@ type SynTable struct {
 const synWays = 4
 
 type synEntry struct {
-	tuple    Tuple
+	hash     uint64
 	lastSeen uint32 // packet time, seconds; 0 = empty
 	// serviceIsA is true when endpoint A of the tuple is the service end.
 	serviceIsA bool
@@ -53,7 +57,7 @@ func (s *SynTable) Lookup(t *Tuple, h uint64, now uint32) (serviceIsA, ok bool) 
 	b := s.bucket(h)
 	for i := range b {
 		e := &b[i]
-		if e.lastSeen != 0 && e.tuple == *t {
+		if e.lastSeen != 0 && e.hash == h {
 			if s.expired(e.lastSeen, now) {
 				e.lastSeen = 0
 				return false, false
@@ -71,7 +75,7 @@ func (s *SynTable) Set(t *Tuple, h uint64, serviceIsA bool, now uint32) {
 	victim := -1
 	for i := range b {
 		e := &b[i]
-		if e.lastSeen != 0 && e.tuple == *t {
+		if e.lastSeen != 0 && e.hash == h {
 			e.serviceIsA = serviceIsA
 			e.lastSeen = stamp(now)
 			return
@@ -89,7 +93,7 @@ func (s *SynTable) Set(t *Tuple, h uint64, serviceIsA bool, now uint32) {
 	if b[victim].lastSeen != 0 && !s.expired(b[victim].lastSeen, now) {
 		s.Evictions++
 	}
-	b[victim] = synEntry{tuple: *t, lastSeen: stamp(now), serviceIsA: serviceIsA}
+	b[victim] = synEntry{hash: h, lastSeen: stamp(now), serviceIsA: serviceIsA}
 }
 
 // Len returns the number of live (unexpired) entries at time now.
@@ -107,7 +111,7 @@ func (s *SynTable) Len(now uint32) int {
 func (s *SynTable) Cap() int { return len(s.entries) }
 
 func (s *SynTable) bucket(h uint64) []synEntry {
-	i := int(h&s.mask) * synWays
+	i := int((h>>32)&s.mask) * synWays
 	return s.entries[i : i+synWays : i+synWays]
 }
 

@@ -32,8 +32,23 @@ type Flow struct {
 	ServiceIsA bool
 	Row        uint32 // key index of the row the flow counts under
 	C          snapshot.Counters
-	hash       uint64
-	gen        uint32
+}
+
+// flowSlot is the part of a flow touched by every packet (48 bytes); the
+// tuple, needed only when the flow is created and at the tick, lives in a
+// parallel array so a lookup touches one cache line. Flows are told apart
+// by their 64-bit tuple hash and row.
+type flowSlot struct {
+	hash uint64
+	gen  uint32
+	row  uint32
+	c    snapshot.Counters
+}
+
+// flowID is the cold part of a flow.
+type flowID struct {
+	tuple      classify.Tuple
+	serviceIsA bool
 }
 
 // Tally is the counters of one interval. See the package comment.
@@ -46,7 +61,8 @@ type Tally struct {
 	// Other counts frames that are not counted per port.
 	Other snapshot.Counters
 
-	flows     []Flow
+	flows     []flowSlot
+	flowIDs   []flowID
 	flowMask  uint64
 	flowLimit int
 	gen       uint32
@@ -79,7 +95,8 @@ func New(flowCapacity int) *Tally {
 	}
 	return &Tally{
 		Rows:      make([]Row, 0, 1024),
-		flows:     make([]Flow, n),
+		flows:     make([]flowSlot, n),
+		flowIDs:   make([]flowID, n),
 		flowMask:  uint64(n - 1),
 		flowLimit: n / 4 * 3,
 		gen:       1,
@@ -103,7 +120,7 @@ func (t *Tally) Add(r *classify.Result, wireLen uint64) {
 		t.FlowOverflow++
 		return
 	}
-	count(&f.C, r.Dir, wireLen)
+	count(&f.c, r.Dir, wireLen)
 	if isNew {
 		row.Conns++
 	}
@@ -126,27 +143,32 @@ func count(c *snapshot.Counters, d key.Dir, n uint64) {
 
 // flow finds or inserts r's flow (open addressing, linear probing). It
 // returns nil when the table is full.
-func (t *Tally) flow(r *classify.Result, row uint32) (*Flow, bool) {
+func (t *Tally) flow(r *classify.Result, row uint32) (*flowSlot, bool) {
 	for i := r.Hash & t.flowMask; ; i = (i + 1) & t.flowMask {
 		f := &t.flows[i]
 		if f.gen != t.gen {
 			if len(t.usedFlows) >= t.flowLimit {
 				return nil, false
 			}
-			*f = Flow{Tuple: r.Tuple, ServiceIsA: r.ServiceIsA, Row: row, hash: r.Hash, gen: t.gen}
+			*f = flowSlot{hash: r.Hash, gen: t.gen, row: row}
+			t.flowIDs[i] = flowID{tuple: r.Tuple, serviceIsA: r.ServiceIsA}
 			t.usedFlows = append(t.usedFlows, int32(i))
 			return f, true
 		}
-		if f.hash == r.Hash && f.Row == row && f.Tuple == r.Tuple {
+		if f.hash == r.Hash && f.row == row {
 			return f, false
 		}
 	}
 }
 
-// Flows calls fn for every flow of the interval.
+// Flows calls fn for every flow of the interval. The *Flow is only valid
+// during the call.
 func (t *Tally) Flows(fn func(f *Flow)) {
+	var f Flow
 	for _, i := range t.usedFlows {
-		fn(&t.flows[i])
+		s, id := &t.flows[i], &t.flowIDs[i]
+		f = Flow{Tuple: id.tuple, ServiceIsA: id.serviceIsA, Row: s.row, C: s.c}
+		fn(&f)
 	}
 }
 
