@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -183,6 +186,7 @@ func TestBadInput(t *testing.T) {
 		{"bad filter on file", []string{"-r", ref, "-b", "-f", "port nonsense"}, 1, "bad filter"},
 		{"missing services file", []string{"-r", ref, "-b", "--services", filepath.Join(dir, "none")}, 2, "services file"},
 		{"unknown interface", []string{"-i", "nosuchif0", "-b", "-n", "1"}, 1, "lo"},
+		{"bad filter live", []string{"-i", "lo", "-f", "port nonsense", "-b", "-n", "1"}, 1, "bad filter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -239,5 +243,72 @@ func TestHelp(t *testing.T) {
 	_, errOut, code := porttop(t, nil, "-h")
 	if code != 0 || !strings.Contains(errOut, "frame lengths on the wire") || !strings.Contains(errOut, "-snaplen") {
 		t.Errorf("help: exit %d\n%s", code, errOut)
+	}
+}
+
+// A process that listens and sends traffic appears in its row with its own
+// pid and name; the live batch report is valid JSON Lines, one per interval.
+func TestLiveRowHasProcess(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("live capture on lo needs root (CI runs as root); skipped")
+	}
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // bounded: at most 400 datagrams, 10 ms apart
+		c, err := net.Dial("udp4", pc.LocalAddr().String())
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; i < 400; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				c.Write(make([]byte, 64))
+			}
+		}
+	}()
+	out, errOut, code := porttop(t, nil, "-i", "lo", "-b", "-n", "3", "-d", "500ms", "-o", "json", "-p", strconv.Itoa(port))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d reports, want 3:\n%s", len(lines), out)
+	}
+	var last struct {
+		Interfaces []struct{ Name string }
+		Ports      []struct {
+			Port        int
+			Proto, Side string
+			Process     string
+			PID         int
+			RxBytes     uint64 `json:"rx_bytes"`
+			Listening   bool
+		}
+	}
+	if err := json.Unmarshal([]byte(lines[2]), &last); err != nil {
+		t.Fatal(err)
+	}
+	if len(last.Interfaces) != 1 || last.Interfaces[0].Name != "lo" {
+		t.Errorf("interfaces %+v", last.Interfaces)
+	}
+	if len(last.Ports) != 1 {
+		t.Fatalf("ports %+v, want just %d/udp", last.Ports, port)
+	}
+	p := last.Ports[0]
+	self, _ := os.Executable()
+	if p.Port != port || p.Proto != "udp" || p.Side != "local" || !p.Listening || p.RxBytes == 0 ||
+		p.PID != os.Getpid() || !strings.HasPrefix(filepath.Base(self), p.Process) {
+		t.Errorf("row %+v, want pid %d and process %q", p, os.Getpid(), filepath.Base(self))
 	}
 }
