@@ -61,6 +61,10 @@ type ifaceState struct {
 
 	nicBase, nicPrev nic.Counters
 	nicHave          bool
+	// nicDeltas counts NIC readings after the baseline; the first interval's
+	// coverage is unknown, because packets queued in the kernel before the
+	// baseline was read are counted in it.
+	nicDeltas int
 	nicValid         bool
 	nicTotal         nic.Counters
 	rxBps, txBps     float64
@@ -169,7 +173,12 @@ func (a *aggregator) updateNIC(m map[string]nic.Counters, d time.Duration) {
 		if isLoopback(s.name) {
 			seen = dl.RxBytes // loopback counts each packet on both sides
 		}
+		if d > 0 {
+			s.nicDeltas++
+		}
 		switch {
+		case s.nicDeltas <= 1:
+			s.coverage = -1
 		case seen == 0 && s.capDelta == 0:
 			s.coverage = 1
 		case seen == 0:
