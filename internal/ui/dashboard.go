@@ -516,6 +516,9 @@ func (d *dashboard) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	case 'u':
 		d.state.bits = !d.state.bits
 		d.push()
+	case 'l':
+		d.state.listenOnly = !d.state.listenOnly
+		d.push()
 	case '1', '2', '3':
 		d.state.window = windows[ev.Rune()-'1']
 		d.push()

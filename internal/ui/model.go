@@ -32,7 +32,9 @@ type viewState struct {
 	bits    bool
 	window  time.Duration
 	filter  Filter
-	paused  bool
+	// listenOnly keeps only ports with a listening socket here (key l).
+	listenOnly bool
+	paused     bool
 	width   int
 	height  int
 	page    page
@@ -126,6 +128,7 @@ func (s *sample) fillIfaces(feed Feed, n int) {
 // renderOptions are render's options for this view over sample s.
 func (st *viewState) renderOptions(s *sample, cfg *config) render.Options {
 	f := st.filter
+	listenOnly := st.listenOnly
 	return render.Options{
 		Sort:    st.sort,
 		Reverse: st.reverse,
@@ -133,7 +136,7 @@ func (st *viewState) renderOptions(s *sample, cfg *config) render.Options {
 		Ports:   cfg.ports,
 		Bits:    st.bits,
 		Match: func(p *snapshot.Port) bool {
-			return f.Match(p.Key, p.Service, p.Process)
+			return (!listenOnly || p.Listening) && f.Match(p.Key, p.Service, p.Process)
 		},
 		Rates: func(k key.Key) (float64, float64) {
 			r := s.rates[k]

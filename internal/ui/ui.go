@@ -244,6 +244,7 @@ func helpText(th theme) string {
 		{"", "process names; kinds AND-ed: tcp 8000-9000 java"},
 		{"space", "pause the screen (counting goes on)"},
 		{"u", "bytes/s (KiB/s: 1024 B/s) ↔ bits/s (Mb/s: 10⁶ b/s)"},
+		{"l", "listening ports only (SIDE listen)"},
 		{"1 2 3", "rate window 2 s / 10 s / 40 s"},
 		{"Enter", "port detail: connections, peers, history, processes"},
 		{"n", "interfaces panel with per-NIC history"},

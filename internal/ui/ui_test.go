@@ -31,7 +31,7 @@ func TestFirstScreen(t *testing.T) {
 		}
 	}
 	// The listening port without traffic is a zero row.
-	if !regexpLine(s, `8080 +tcp +http-alt +local +java +0 B/s +0 B/s +0 B +0 B`) {
+	if !regexpLine(s, `8080 +tcp +http-alt +listen +java +0 B/s +0 B/s +0 B +0 B`) {
 		t.Errorf("no zero row for 8080:\n%s", s)
 	}
 }
@@ -457,4 +457,17 @@ func TestHelpFits80x24(t *testing.T) {
 			t.Errorf("help line of %d cells: %q", n, l)
 		}
 	}
+}
+
+func TestListeningOnly(t *testing.T) {
+	r := start(t, 120, 40, newFakeFeed(fixture()), nil)
+	s := r.waitOrder("443/tcp", "80/tcp", "22/tcp", "53/udp", "8080/tcp", "9000/udp")
+	if !strings.Contains(s, "listen") {
+		t.Errorf("listening rows not marked:\n%s", s)
+	}
+	r.scr.runes("l")
+	r.waitOrder("80/tcp", "22/tcp", "8080/tcp", "9000/udp")
+	r.waitText("listening only")
+	r.scr.runes("l")
+	r.waitOrder("443/tcp", "80/tcp", "22/tcp", "53/udp", "8080/tcp", "9000/udp")
 }

@@ -63,6 +63,12 @@ func (f *frame) cells(feed Feed, i int) []string {
 			if own {
 				text = strings.TrimRight(fit(text, cw.w-1, false), " ") + "*"
 			}
+		case render.ColSide:
+			// A listening socket here: the row is also the inventory.
+			text = render.Cell(cw.c, r, f.opts)
+			if r.Port.Listening {
+				text = "listen"
+			}
 		default:
 			text = render.Cell(cw.c, r, f.opts)
 		}
@@ -171,6 +177,9 @@ func headerLines(s *sample, st *viewState, cfg *config, th theme) []string {
 	}
 	if st.filter.Expr != "" {
 		last += " · filter " + th.c("yellow", tview.Escape(st.filter.Expr))
+	}
+	if st.listenOnly {
+		last += " · " + th.c("yellow", "listening only")
 	}
 	if cfg.ssh.valid {
 		state := "counted"
