@@ -181,6 +181,12 @@ type linuxSockets struct {
 	owner   map[uint64]int32 // socket inode → owning pid
 	pids    map[int32]*pidState
 	givenUp map[uint64]struct{}
+
+	// foreign caches the other namespaces' listening sockets between full
+	// refreshes: reading them costs as much as the host's own table per
+	// namespace, and containers' listeners change rarely.
+	foreign     []Socket
+	foreignRead bool
 }
 
 func newSocketReader() socketReader {
@@ -201,7 +207,11 @@ func (l *linuxSockets) read(ctx context.Context, root string, full bool) ([]Sock
 	if err != nil {
 		return nil, stats, err
 	}
-	socks = l.foreignListeners(ctx, root, pidList, socks)
+	if full || !l.foreignRead {
+		l.foreign = l.foreignListeners(ctx, root, pidList, nil, socks)
+		l.foreignRead = true
+	}
+	socks = append(socks, l.foreign...)
 
 	if err := l.resolve(ctx, root, pidList, socks, full, &stats); err != nil {
 		return nil, stats, err
@@ -246,14 +256,16 @@ func readTables(ctx context.Context, dir string, listenOnly bool, socks []Socket
 	return socks, nil
 }
 
-// foreignListeners appends the listening sockets of every other network
-// namespace in which some process lives (containers), read through the
-// lowest pid of each, with Netns set. Namespaces that cannot be read are
-// skipped: their processes may be gone or hidden from us.
-func (l *linuxSockets) foreignListeners(ctx context.Context, root string, pidList []int32, socks []Socket) []Socket {
+// foreignListeners appends to out the listening sockets of every other
+// network namespace in which some process lives (containers), read through
+// the lowest pid of each, with Netns set, leaving out those already in
+// socks. Namespaces that cannot be read are skipped: their processes may
+// be gone or hidden from us. It runs on full refreshes only (see
+// Options.FullRescanEvery).
+func (l *linuxSockets) foreignListeners(ctx context.Context, root string, pidList []int32, out, socks []Socket) []Socket {
 	self := netnsOf(root, "self")
 	if self == "" {
-		return socks
+		return out
 	}
 	first := make(map[string]int32)
 	for _, pid := range pidList {
@@ -266,7 +278,7 @@ func (l *linuxSockets) foreignListeners(ctx context.Context, root string, pidLis
 		}
 	}
 	if len(first) == 0 {
-		return socks
+		return out
 	}
 	have := make(map[uint64]bool, len(socks))
 	for i := range socks {
@@ -284,10 +296,10 @@ func (l *linuxSockets) foreignListeners(ctx context.Context, root string, pidLis
 				continue
 			}
 			s.Netns = nsName(ns)
-			socks = append(socks, s)
+			out = append(out, s)
 		}
 	}
-	return socks
+	return out
 }
 
 // nsName turns "net:[4026532281]" into "netns:4026532281".
