@@ -252,9 +252,15 @@ func TestLiveRowHasProcess(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("live capture on lo needs root (CI runs as root); skipped")
 	}
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// A UDP service binds a port below the kernel's ephemeral range (ports
+	// in it are what clients get, so porttop does not treat them as
+	// services). Bounded search for a free one.
+	var pc net.PacketConn
+	for p := 21000; p < 21100 && pc == nil; p++ {
+		pc, _ = net.ListenPacket("udp4", "127.0.0.1:"+strconv.Itoa(p))
+	}
+	if pc == nil {
+		t.Skip("no free UDP port in 21000-21099")
 	}
 	defer pc.Close()
 	port := pc.LocalAddr().(*net.UDPAddr).Port

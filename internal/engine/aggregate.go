@@ -171,7 +171,10 @@ func (a *aggregator) updateNIC(m map[string]nic.Counters, d time.Duration) {
 		s.rxBps, s.txBps = perSecond(dl.RxBytes, d), perSecond(dl.TxBytes, d)
 		seen := dl.RxBytes + dl.TxBytes
 		if isLoopback(s.name) {
-			seen = dl.RxBytes // loopback counts each packet on both sides
+			// Loopback counts each packet once as received and once as
+			// sent, and without the 14-byte Ethernet header that the
+			// capture sees.
+			seen = dl.RxBytes + 14*dl.RxPackets
 		}
 		if d > 0 {
 			s.nicDeltas++
@@ -200,6 +203,7 @@ func nicFor(name string, m map[string]nic.Counters) (nic.Counters, bool) {
 	for n, c := range m {
 		if isLoopback(n) {
 			c.TxBytes, c.TxPackets = 0, 0
+			c.RxBytes += 14 * c.RxPackets
 		}
 		sum.RxBytes += c.RxBytes
 		sum.TxBytes += c.TxBytes

@@ -99,3 +99,14 @@ func TestListeningPortsNil(t *testing.T) {
 		t.Error("nil table: want no process")
 	}
 }
+
+func TestParsePortRange(t *testing.T) {
+	if lo, hi, err := parsePortRange("32768\t60999\n"); err != nil || lo != 32768 || hi != 60999 {
+		t.Fatalf("got %d %d %v", lo, hi, err)
+	}
+	for _, bad := range []string{"", "1", "a b", "60999 32768", "1 70000"} {
+		if _, _, err := parsePortRange(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -160,3 +160,49 @@ func TestNextWait(t *testing.T) {
 		t.Errorf("costly refresh: got %v, want 3s", got)
 	}
 }
+
+// A UDP socket on an ephemeral port (what sendto() on an unbound socket
+// gets) is not a service for the service-port rule; a UDP socket bound to
+// a port outside that range, and TCP listeners anywhere, are.
+func TestListeningPortsSkipsEphemeralUDP(t *testing.T) {
+	eph, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eph.Close()
+	lo, hi := ephemeralRange()
+	ephPort := uint16(eph.LocalAddr().(*net.UDPAddr).Port)
+	if ephPort < lo || ephPort > hi {
+		t.Skipf("kernel gave port %d outside its range %d-%d", ephPort, lo, hi)
+	}
+	var fixed *net.UDPConn
+	for p := 20000; p < 20100 && fixed == nil; p++ { // bounded search for a free port below the range
+		fixed, _ = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+	}
+	if fixed == nil {
+		t.Skip("no free UDP port in 20000-20099")
+	}
+	defer fixed.Close()
+	tcpL, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcpL.Close()
+	tb, err := NewScanner(Options{}).Refresh(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := map[key.Key]bool{}
+	for _, k := range ListeningPorts(tb) {
+		has[k] = true
+	}
+	if has[key.Key{Proto: key.UDP, Port: ephPort}] {
+		t.Errorf("ephemeral UDP port %d counted as a service", ephPort)
+	}
+	if !has[key.Key{Proto: key.UDP, Port: uint16(fixed.LocalAddr().(*net.UDPAddr).Port)}] {
+		t.Error("UDP port below the ephemeral range missing")
+	}
+	if !has[key.Key{Proto: key.TCP, Port: uint16(tcpL.Addr().(*net.TCPAddr).Port)}] {
+		t.Error("TCP listener missing")
+	}
+}

@@ -29,6 +29,9 @@ import (
 	"net/netip"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	gcommon "github.com/shirou/gopsutil/v3/common"
@@ -193,16 +196,51 @@ func (t *Table) HiddenNote() string {
 // local-side key, sorted by port then proto, without duplicates: the set the
 // engine feeds to the service-port rule and shows as rows before any
 // traffic.
+//
+// UDP sockets bound to a port in the kernel's ephemeral range are left out:
+// a client that sends with sendto() on an unconnected socket gets such a
+// port and looks exactly like a server in the socket table, and counting
+// it as one would put its traffic under its own ephemeral port.
 func ListeningPorts(t *Table) []key.Key {
 	if t == nil {
 		return nil
 	}
+	lo, hi := ephemeralRange()
 	out := make([]key.Key, 0, len(t.listen))
 	for pk := range t.listen {
+		if pk.proto == key.UDP && pk.port >= lo && pk.port <= hi {
+			continue
+		}
 		out = append(out, key.Key{Proto: pk.proto, Port: pk.port, Side: key.Local})
 	}
 	sort.Slice(out, func(i, j int) bool { return key.Less(out[i], out[j]) })
 	return out
+}
+
+// ephemeralRange is the kernel's range of automatically assigned local
+// ports (Linux: /proc/sys/net/ipv4/ip_local_port_range), read once; the
+// Linux default elsewhere or when it cannot be read.
+var ephemeralRange = sync.OnceValues(func() (uint16, uint16) {
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if lo, hi, err := parsePortRange(string(b)); err == nil {
+			return lo, hi
+		}
+	}
+	return 32768, 60999
+})
+
+// parsePortRange parses "32768\t60999\n".
+func parsePortRange(s string) (uint16, uint16, error) {
+	f := strings.Fields(s)
+	if len(f) != 2 {
+		return 0, 0, fmt.Errorf("bad port range %q", s)
+	}
+	lo, err1 := strconv.ParseUint(f[0], 10, 16)
+	hi, err2 := strconv.ParseUint(f[1], 10, 16)
+	if err1 != nil || err2 != nil || lo > hi {
+		return 0, 0, fmt.Errorf("bad port range %q", s)
+	}
+	return uint16(lo), uint16(hi), nil
 }
 
 // Options tune a Scanner. The zero value is usable.
