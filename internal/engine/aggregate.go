@@ -64,11 +64,11 @@ type ifaceState struct {
 	// nicDeltas counts NIC readings after the baseline; the first interval's
 	// coverage is unknown, because packets queued in the kernel before the
 	// baseline was read are counted in it.
-	nicDeltas int
-	nicValid         bool
-	nicTotal         nic.Counters
-	rxBps, txBps     float64
-	coverage         float64
+	nicDeltas    int
+	nicValid     bool
+	nicTotal     nic.Counters
+	rxBps, txBps float64
+	coverage     float64
 }
 
 func newAggregator(svc *services.Table, names []string) *aggregator {

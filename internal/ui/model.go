@@ -35,9 +35,9 @@ type viewState struct {
 	// listenOnly keeps only ports with a listening socket here (key l).
 	listenOnly bool
 	paused     bool
-	width   int
-	height  int
-	page    page
+	width      int
+	height     int
+	page       page
 	// detailKey is the row the detail view shows.
 	detailKey key.Key
 }
