@@ -265,31 +265,7 @@ func (e *Engine) tick(ctx context.Context, now time.Time) {
 	a := e.agg
 	a.beginInterval()
 	e.epoch.Add(1)
-	deadline := time.NewTimer(e.cfg.SwapWait)
-	defer deadline.Stop()
-	for i, w := range e.workers {
-		if w == nil {
-			continue
-		}
-		select {
-		case iv := <-w.out:
-			e.take(i, w, iv, now)
-		case <-deadline.C:
-			// This worker is late (a blocked read); its tally is merged
-			// at a later tick. Do not wait for the others either.
-			for j := i + 1; j < len(e.workers); j++ {
-				if w2 := e.workers[j]; w2 != nil {
-					select {
-					case iv := <-w2.out:
-						e.take(j, w2, iv, now)
-					default:
-					}
-				}
-			}
-			goto merged
-		}
-	}
-merged:
+	e.collect(now)
 	d := now.Sub(a.last)
 	a.last = now
 	if e.in.NIC != nil {
@@ -302,6 +278,35 @@ merged:
 		e.in.Processes.Annotate(s.Ports, s.Flows)
 	}
 	e.publish(s)
+}
+
+// collect merges every worker's interval tally, waiting at most SwapWait in
+// all. A worker that is late (a read blocked longer than its timeout) is
+// merged at a later tick; once one is late, the others are only taken if
+// they are already waiting.
+func (e *Engine) collect(now time.Time) {
+	deadline := time.NewTimer(e.cfg.SwapWait)
+	defer deadline.Stop()
+	late := false
+	for i, w := range e.workers {
+		if w == nil {
+			continue
+		}
+		if late {
+			select {
+			case iv := <-w.out:
+				e.take(i, w, iv, now)
+			default:
+			}
+			continue
+		}
+		select {
+		case iv := <-w.out:
+			e.take(i, w, iv, now)
+		case <-deadline.C:
+			late = true
+		}
+	}
 }
 
 // take merges a worker's interval and gives the tally back.
