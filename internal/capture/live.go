@@ -152,7 +152,7 @@ func openPcap(opts LiveOptions) (Source, error) {
 		return nil, openError(opts.Interface, err)
 	}
 	expr, err := filterFor(h.LinkType(), opts.Snaplen, opts.Filter)
-	if err == nil && expr != "" {
+	if err == nil {
 		if ferr := h.SetBPFFilter(expr); ferr != nil {
 			err = badFilter(opts.Filter, ferr)
 		}
