@@ -17,10 +17,12 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/porttop/porttop/internal/capture"
 	"github.com/porttop/porttop/internal/engine"
 	"github.com/porttop/porttop/internal/key"
+	"github.com/porttop/porttop/internal/memlimit"
 	"github.com/porttop/porttop/internal/nic"
 	"github.com/porttop/porttop/internal/procs"
 	"github.com/porttop/porttop/internal/render"
@@ -30,6 +32,8 @@ import (
 )
 
 func main() {
+	// A monitor must stay small: keep the heap near what is live.
+	memlimit.Run(context.Background(), 5*time.Second, os.Getenv("GOMEMLIMIT"))
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

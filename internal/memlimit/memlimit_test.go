@@ -1,0 +1,41 @@
+package memlimit
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+func TestFor(t *testing.T) {
+	for _, c := range []struct {
+		live uint64
+		want int64
+	}{
+		{0, Floor},
+		{8 << 20, Floor},                 // 12+4 = 16 MiB
+		{9 << 20, 9<<20 + 9<<19 + 4<<20}, // above the floor: 1.5x + 4 MiB
+		{100 << 20, 154 << 20},
+	} {
+		if got := For(c.live); got != c.want {
+			t.Errorf("For(%d) = %d, want %d", c.live, got, c.want)
+		}
+	}
+}
+
+func TestRun(t *testing.T) {
+	defer debug.SetMemoryLimit(math.MaxInt64)
+	runtime.GC()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	Run(ctx, time.Hour, "1GiB") // the user's GOMEMLIMIT wins: nothing set
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Fatalf("limit set despite GOMEMLIMIT: %d", got)
+	}
+	Run(ctx, time.Hour, "")
+	if got := debug.SetMemoryLimit(-1); got != For(liveHeap()) || got < Floor {
+		t.Fatalf("limit %d, want %d", got, For(liveHeap()))
+	}
+}
