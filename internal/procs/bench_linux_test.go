@@ -74,10 +74,75 @@ func reportCPU(b *testing.B, start time.Duration) {
 
 const benchPairs = 5000 // 10,000 connected sockets
 
+// tableSources are the two ways linuxSockets lists the host's sockets.
+var tableSources = []struct {
+	name      string
+	noNetlink bool
+}{{"netlink", false}, {"proc", true}}
+
+// newScannerFrom returns a Scanner that lists the host's sockets through
+// netlink, or from /proc/net when noNetlink is set.
+func newScannerFrom(opts Options, noNetlink bool) *Scanner {
+	s := NewScanner(opts)
+	s.sockets.(*linuxSockets).noNetlink = noNetlink
+	return s
+}
+
+// BenchmarkHostTable: listing the socket table alone, netlink vs
+// /proc/net, with the sockets the machine has ("idle") and with 10,000
+// more. cpu-µs/op counts the kernel's share, which dominates.
+func BenchmarkHostTable(b *testing.B) {
+	list := func(b *testing.B, noNetlink bool) {
+		ctx := context.Background()
+		n := 0
+		c0 := cpuTime()
+		for b.Loop() {
+			var socks []Socket
+			var err error
+			if noNetlink {
+				socks, err = readTables(ctx, "/proc/net", false, nil)
+			} else {
+				socks, err = readDiag(false, nil)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n = len(socks)
+		}
+		reportCPU(b, c0)
+		b.ReportMetric(float64(n), "sockets")
+	}
+	for _, size := range []string{"idle", "10k"} {
+		b.Run(size, func(b *testing.B) {
+			if size == "10k" {
+				loopbackPairs(b, benchPairs)
+			}
+			for _, src := range tableSources {
+				b.Run(src.name, func(b *testing.B) { list(b, src.noNetlink) })
+			}
+		})
+	}
+}
+
+// BenchmarkRefreshIdle: steady state with the sockets the machine has,
+// owners known, nothing new — porttop's idle refresh.
+func BenchmarkRefreshIdle(b *testing.B) {
+	for _, src := range tableSources {
+		b.Run(src.name, func(b *testing.B) { benchSteady(b, src.noNetlink) })
+	}
+}
+
 // BenchmarkRefresh10k: steady state, owners known, nothing new.
 func BenchmarkRefresh10k(b *testing.B) {
 	loopbackPairs(b, benchPairs)
-	s := NewScanner(Options{FullRescanEvery: 1 << 30})
+	for _, src := range tableSources {
+		b.Run(src.name, func(b *testing.B) { benchSteady(b, src.noNetlink) })
+	}
+}
+
+// benchSteady measures refreshes that find nothing new.
+func benchSteady(b *testing.B, noNetlink bool) {
+	s := newScannerFrom(Options{FullRescanEvery: 1 << 30}, noNetlink)
 	t, err := s.Refresh(context.Background())
 	if err != nil {
 		b.Fatal(err)
@@ -96,20 +161,30 @@ func BenchmarkRefresh10k(b *testing.B) {
 // BenchmarkRefresh10kFull: every refresh re-reads every descriptor.
 func BenchmarkRefresh10kFull(b *testing.B) {
 	loopbackPairs(b, benchPairs)
-	s := NewScanner(Options{FullRescanEvery: 1})
-	c0 := cpuTime()
-	for b.Loop() {
-		if _, err := s.Refresh(context.Background()); err != nil {
-			b.Fatal(err)
-		}
+	for _, src := range tableSources {
+		b.Run(src.name, func(b *testing.B) {
+			s := newScannerFrom(Options{FullRescanEvery: 1}, src.noNetlink)
+			c0 := cpuTime()
+			for b.Loop() {
+				if _, err := s.Refresh(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, c0)
+		})
 	}
-	reportCPU(b, c0)
 }
 
 // BenchmarkRefresh10kChurn: 100 new connections (200 sockets) per refresh.
 func BenchmarkRefresh10kChurn(b *testing.B) {
 	loopbackPairs(b, benchPairs)
-	s := NewScanner(Options{FullRescanEvery: 1 << 30})
+	for _, src := range tableSources {
+		b.Run(src.name, func(b *testing.B) { benchChurn(b, src.noNetlink) })
+	}
+}
+
+func benchChurn(b *testing.B, noNetlink bool) {
+	s := newScannerFrom(Options{FullRescanEvery: 1 << 30}, noNetlink)
 	if _, err := s.Refresh(context.Background()); err != nil {
 		b.Fatal(err)
 	}

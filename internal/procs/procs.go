@@ -11,11 +11,12 @@
 // pointer. A published Table is never modified, so any goroutine may read
 // it. Annotate puts the processes onto a snapshot's rows.
 //
-// On Linux the socket table is read from /proc/net/{tcp,tcp6,udp,udp6} and
-// socket inodes are mapped to processes incrementally (see resolver); on
-// other systems gopsutil's socket table is used. Process names, users and
-// command lines come from gopsutil's process package. procs and nic are the
-// only packages that import gopsutil.
+// On Linux the socket table is listed through NETLINK_SOCK_DIAG (inet_diag),
+// or read from /proc/net/{tcp,tcp6,udp,udp6} when /proc is a fixture or
+// netlink fails, and socket inodes are mapped to processes incrementally
+// (see linuxSockets); on other systems gopsutil's socket table is used.
+// Process names, users and command lines come from gopsutil's process
+// package. procs and nic are the only packages that import gopsutil.
 //
 // Everything under /proc is read below the directory named by gopsutil's
 // context environment (common.EnvKey with common.HostProcEnvKey), else the
