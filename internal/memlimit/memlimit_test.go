@@ -15,9 +15,9 @@ func TestFor(t *testing.T) {
 		want int64
 	}{
 		{0, Floor},
-		{8 << 20, Floor},                 // 12+4 = 16 MiB
-		{9 << 20, 9<<20 + 9<<19 + 4<<20}, // above the floor: 1.5x + 4 MiB
-		{100 << 20, 154 << 20},
+		{8 << 20, Floor},                 // 12+8 = 20 MiB
+		{9 << 20, 9<<20 + 9<<19 + 8<<20}, // above the floor: 1.5x + 8 MiB
+		{100 << 20, 158 << 20},
 	} {
 		if got := For(c.live); got != c.want {
 			t.Errorf("For(%d) = %d, want %d", c.live, got, c.want)
