@@ -275,28 +275,18 @@ func decodeIPv6(data []byte, p *Packet) {
 			return
 		}
 		switch next {
-		case 0, 43, 60, 135, 139, 140: // hop-by-hop, routing, dest opts, mobility, HIP, shim6
-			if len(payload) < 8 {
-				p.IPProto = next
-				p.Problem = ShortIP
-				return
+		case 0, 43, 60, 135, 139, 140, 51:
+			// Hop-by-hop, routing, destination options, mobility, HIP,
+			// shim6: length in 8-byte units, minus 1; AH: in 4-byte
+			// units, minus 2.
+			n := -1
+			if len(payload) >= 8 {
+				n = (int(payload[1]) + 1) * 8
+				if next == 51 {
+					n = (int(payload[1]) + 2) * 4
+				}
 			}
-			n := (int(payload[1]) + 1) * 8
-			if len(payload) < n {
-				p.IPProto = next
-				p.Problem = ShortIP
-				return
-			}
-			next = payload[0]
-			payload = payload[n:]
-		case 51: // AH: length in 4-byte units, minus 2
-			if len(payload) < 8 {
-				p.IPProto = next
-				p.Problem = ShortIP
-				return
-			}
-			n := (int(payload[1]) + 2) * 4
-			if len(payload) < n {
+			if n < 0 || len(payload) < n {
 				p.IPProto = next
 				p.Problem = ShortIP
 				return

@@ -403,13 +403,7 @@ var errCanceled = errors.New("canceled")
 // calls before(ts) (which may publish the intervals that ended), and every
 // packet it asks more() whether to go on.
 func (w *worker) readSomeOffline(before func(ts time.Time), more func() bool) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			w.panics++
-			w.cur.DecodeErrors++
-			err = fmt.Errorf("%w: %v", errPanicked, r)
-		}
-	}()
+	defer w.recoverPacket(&err)
 	for {
 		data, ci, err := w.src.ReadPacket()
 		if err != nil {

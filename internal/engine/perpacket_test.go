@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -86,5 +87,33 @@ func BenchmarkPerPacket(b *testing.B) {
 		if i == len(frames) {
 			i = 0
 		}
+	}
+}
+
+// panicSource panics on its first read, then ends.
+type panicSource struct {
+	fakeSource
+	reads int
+}
+
+func (p *panicSource) ReadPacket() ([]byte, capture.Info, error) {
+	p.reads++
+	if p.reads == 1 {
+		panic("decoder bug")
+	}
+	return nil, capture.Info{}, io.EOF
+}
+
+// A panic while handling a packet is counted as a decode error and the
+// capture goes on.
+func TestWorkerRecoversFromPanic(t *testing.T) {
+	var epoch atomic.Uint64
+	src := &panicSource{fakeSource: fakeSource{name: "x"}}
+	w := newWorker(src, classify.New(classify.Options{}), 0, &epoch)
+	if err := w.run(); err != nil {
+		t.Fatalf("run = %v", err)
+	}
+	if w.panics != 1 || w.cur.DecodeErrors != 1 || src.reads != 2 {
+		t.Fatalf("panics %d, decode errors %d, reads %d", w.panics, w.cur.DecodeErrors, src.reads)
 	}
 }

@@ -90,13 +90,7 @@ var errPanicked = errors.New("panic while handling a packet")
 // every read timeout. A panic while handling a packet is recovered and
 // returned as errPanicked, so the caller can count it and go on.
 func (w *worker) readSome(tick func()) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			w.panics++
-			w.cur.DecodeErrors++
-			err = fmt.Errorf("%w: %v", errPanicked, r)
-		}
-	}()
+	defer w.recoverPacket(&err)
 	for {
 		data, ci, err := w.src.ReadPacket()
 		switch {
@@ -107,6 +101,16 @@ func (w *worker) readSome(tick func()) (err error) {
 			return err
 		}
 		tick()
+	}
+}
+
+// recoverPacket, deferred, turns a panic while handling a packet into a
+// decode error and errPanicked in *err.
+func (w *worker) recoverPacket(err *error) {
+	if r := recover(); r != nil {
+		w.panics++
+		w.cur.DecodeErrors++
+		*err = fmt.Errorf("%w: %v", errPanicked, r)
 	}
 }
 
