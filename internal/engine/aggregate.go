@@ -168,7 +168,7 @@ func (a *aggregator) updateNIC(m map[string]nic.Counters, d time.Duration) {
 		tot, _ := nic.Delta(s.nicBase, cur)
 		s.nicTotal = tot
 		s.nicValid = true
-		s.rxBps, s.txBps = perSecond(dl.RxBytes, d), perSecond(dl.TxBytes, d)
+		s.rxBps, s.txBps = snapshot.PerSecond(dl.RxBytes, d), snapshot.PerSecond(dl.TxBytes, d)
 		seen := dl.RxBytes + dl.TxBytes
 		if isLoopback(s.name) {
 			// Loopback counts each packet once as received and once as
@@ -213,13 +213,6 @@ func nicFor(name string, m map[string]nic.Counters) (nic.Counters, bool) {
 	}
 	sum.Name = "any"
 	return sum, len(m) > 0
-}
-
-func perSecond(n uint64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(n) / d.Seconds()
 }
 
 // snapshot builds the immutable snapshot of the interval that ended at now.

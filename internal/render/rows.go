@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -123,7 +122,7 @@ func Rows(s *snapshot.Snapshot, o Options) []Row {
 		if o.Match != nil && !o.Match(p) {
 			continue
 		}
-		r := Row{Port: p, PacketsPerSec: perSecond(p.Delta.Packets(), s.Interval)}
+		r := Row{Port: p, PacketsPerSec: snapshot.PerSecond(p.Delta.Packets(), s.Interval)}
 		if o.Rates != nil {
 			r.RxBps, r.TxBps = o.Rates(p.Key)
 		} else {
@@ -213,11 +212,4 @@ func compareFold(a, b string) int {
 		a, b = a[na:], b[nb:]
 	}
 	return cmp.Compare(len(a), len(b))
-}
-
-func perSecond(n uint64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(n) / d.Seconds()
 }

@@ -77,12 +77,14 @@ type Port struct {
 }
 
 // RxBps returns the row's receive rate in bytes per second over interval d.
-func (p *Port) RxBps(d time.Duration) float64 { return perSecond(p.Delta.RxBytes, d) }
+func (p *Port) RxBps(d time.Duration) float64 { return PerSecond(p.Delta.RxBytes, d) }
 
 // TxBps returns the row's transmit rate in bytes per second over interval d.
-func (p *Port) TxBps(d time.Duration) float64 { return perSecond(p.Delta.TxBytes, d) }
+func (p *Port) TxBps(d time.Duration) float64 { return PerSecond(p.Delta.TxBytes, d) }
 
-func perSecond(n uint64, d time.Duration) float64 {
+// PerSecond returns n per second over d (0 for an empty interval): the
+// one rate formula of every front-end.
+func PerSecond(n uint64, d time.Duration) float64 {
 	if d <= 0 {
 		return 0
 	}

@@ -331,8 +331,8 @@ func detailText(s *sample, st *viewState, cfg *config, th theme) string {
 		line := fmt.Sprintf("%-*s  %-*s %10s %10s %12s %12s %7s",
 			pw, fl.Peer, lw, fl.Local,
 			render.FormatBytes(fl.Total.RxBytes), render.FormatBytes(fl.Total.TxBytes),
-			render.FormatRate(perSecond(fl.Delta.RxBytes, s.snap.Interval), st.bits),
-			render.FormatRate(perSecond(fl.Delta.TxBytes, s.snap.Interval), st.bits),
+			render.FormatRate(snapshot.PerSecond(fl.Delta.RxBytes, s.snap.Interval), st.bits),
+			render.FormatRate(snapshot.PerSecond(fl.Delta.TxBytes, s.snap.Interval), st.bits),
 			age(s.snapTime(), fl.First))
 		b.WriteString(mark + tview.Escape(line) + "\n")
 	}
@@ -435,14 +435,6 @@ func chartLines(values []float64, width, height int) []string {
 		lines[r] = string(row)
 	}
 	return lines
-}
-
-// perSecond is n over d in units per second.
-func perSecond(n uint64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(n) / d.Seconds()
 }
 
 // age formats how long ago t was, to the second ("45s", "3m20s", "2h5m").
