@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -110,6 +111,8 @@ type Engine struct {
 
 	// SinkErrors counts snapshots a sink failed to take.
 	sinkErrors atomic.Uint64
+	// listenSet is true once the classifiers have a listening set.
+	listenSet bool
 }
 
 // New builds an engine over in, publishing to sinks.
@@ -179,7 +182,10 @@ func (e *Engine) refreshListening() {
 		return
 	}
 	keys := e.in.Processes.ListeningKeys()
-	e.agg.listen = keys
+	if e.listenSet && slices.Equal(keys, e.agg.listen) {
+		return // unchanged: keep the classifiers' set
+	}
+	e.agg.listen, e.listenSet = keys, true
 	l := classify.NewListening(keys)
 	for _, w := range e.workers {
 		w.cls.SetListening(l)
