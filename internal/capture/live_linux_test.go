@@ -3,6 +3,7 @@ package capture
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"runtime"
 	"testing"
@@ -125,5 +126,73 @@ func BenchmarkLiveLo(b *testing.B) {
 			b.ReportMetric(float64(got)/wall.Seconds(), "pkts/s")
 			b.ReportMetric(float64(st.Dropped), "drops")
 		})
+	}
+}
+
+// TestRingCloseWhileHoldingPacket closes an AF_PACKET source from another
+// goroutine while the reader still handles a packet that lives in the ring:
+// the packet must stay readable (an unmapped ring would crash the test),
+// the next ReadPacket must return io.EOF, and the ring and socket must be
+// gone after it. Closing an idle source (no packet out) tears it down at
+// once.
+func TestRingCloseWhileHoldingPacket(t *testing.T) {
+	needRoot(t)
+	ln, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.LocalAddr().(*net.UDPAddr).Port
+	src, err := OpenLive(LiveOptions{Interface: loopback(t), Engine: EngineAFPacket, Filter: fmt.Sprintf("udp and dst port %d", port)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := src.(*ring)
+	udpBlast(t, "udp4", ln.LocalAddr(), 3, 100)
+	var data []byte
+	for deadline := time.Now().Add(3 * time.Second); data == nil; {
+		d, _, err := src.ReadPacket()
+		if err == ErrTimeout && time.Now().Before(deadline) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = d
+	}
+	closed := make(chan error)
+	go func() { closed <- src.Close() }()
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if r.state.Load() != ringClosing || r.mem == nil {
+		t.Fatalf("after Close with a packet out: state %d, ring mapped %v; want closing and mapped", r.state.Load(), r.mem != nil)
+	}
+	// The datagram's payload starts with its sequence number 0.
+	if got := binary.BigEndian.Uint32(data[14+20+8:]); got != 0 {
+		t.Fatalf("packet held across Close reads sequence %d, want 0", got)
+	}
+	if _, _, err := src.ReadPacket(); err != io.EOF {
+		t.Fatalf("ReadPacket after Close: %v, want io.EOF", err)
+	}
+	if r.state.Load() != ringClosed || r.mem != nil {
+		t.Fatalf("after the reader saw Close: state %d, ring mapped %v; want closed and unmapped", r.state.Load(), r.mem != nil)
+	}
+	if _, err := src.Stats(); err == nil {
+		t.Fatal("Stats after close: no error")
+	}
+
+	idle, err := OpenLive(LiveOptions{Interface: loopback(t), Engine: EngineAFPacket, Filter: "udp and port 9 and host 192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idle.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := idle.(*ring).state.Load(); s != ringClosed {
+		t.Fatalf("idle source after Close: state %d, want closed", s)
+	}
+	if _, _, err := idle.ReadPacket(); err != io.EOF {
+		t.Fatalf("ReadPacket on a closed idle source: %v, want io.EOF", err)
 	}
 }
