@@ -6,7 +6,11 @@
 // At each tick the capture goroutine hands its Tally to the aggregator and
 // continues on a fresh one (swap, don't copy); the aggregator reads it,
 // calls Reset and hands it back. Counting a packet does not allocate once
-// a row exists (a row's first packet may grow the row slice).
+// a row exists and the flow table has room: a row's first packet may grow
+// the row slice, and the flow table starts small and doubles (up to its
+// capacity) when it is three-quarters full, so its memory follows the
+// busiest interval instead of the worst case. A Tally keeps what it grew
+// to across Reset.
 package tally
 
 import (
@@ -64,7 +68,8 @@ type Tally struct {
 	flows     []flowSlot
 	flowIDs   []flowID
 	flowMask  uint64
-	flowLimit int
+	flowLimit int // flows the table holds before it grows (3/4 of its slots)
+	maxSlots  int // the table never grows beyond this
 	gen       uint32
 	usedFlows []int32
 
@@ -79,29 +84,59 @@ type Tally struct {
 	FlowOverflow uint64
 }
 
-// DefaultFlowCapacity is the number of flow slots of a Tally made by New
-// with capacity 0; at most 3/4 of them are used.
+// DefaultFlowCapacity is the most flow slots a Tally made by New with
+// capacity 0 grows to; at most 3/4 of them are used.
 const DefaultFlowCapacity = 1 << 14
 
-// New returns an empty Tally with room for flowCapacity flow slots
-// (rounded up to a power of two; 0 = DefaultFlowCapacity).
+// initialFlowSlots is the size of a new Tally's flow table: 768 flows
+// before it first grows.
+const initialFlowSlots = 1 << 10
+
+// New returns an empty Tally whose flow table grows up to flowCapacity
+// slots (rounded up to a power of two; 0 = DefaultFlowCapacity).
 func New(flowCapacity int) *Tally {
 	if flowCapacity <= 0 {
 		flowCapacity = DefaultFlowCapacity
 	}
-	n := 16
-	for n < flowCapacity {
-		n <<= 1
+	slots := 16
+	for slots < flowCapacity {
+		slots <<= 1
 	}
-	return &Tally{
-		Rows:      make([]Row, 0, 1024),
-		flows:     make([]flowSlot, n),
-		flowIDs:   make([]flowID, n),
-		flowMask:  uint64(n - 1),
-		flowLimit: n / 4 * 3,
-		gen:       1,
-		usedFlows: make([]int32, 0, n/4*3),
+	t := &Tally{Rows: make([]Row, 0, 1024), maxSlots: slots}
+	t.makeFlows(min(slots, initialFlowSlots))
+	return t
+}
+
+// makeFlows gives the tally an empty flow table of n slots.
+func (t *Tally) makeFlows(n int) {
+	t.flows = make([]flowSlot, n)
+	t.flowIDs = make([]flowID, n)
+	t.flowMask = uint64(n - 1)
+	t.flowLimit = n / 4 * 3
+	t.usedFlows = make([]int32, 0, t.flowLimit)
+	t.gen = 1
+}
+
+// growFlows doubles the flow table and moves this interval's flows into
+// it. It reports false when the table is already at its capacity.
+func (t *Tally) growFlows() bool {
+	if len(t.flows) >= t.maxSlots {
+		return false
 	}
+	oldFlows, oldIDs, used := t.flows, t.flowIDs, t.usedFlows
+	t.makeFlows(2 * len(oldFlows))
+	for _, i := range used {
+		s := oldFlows[i]
+		j := s.hash & t.flowMask
+		for t.flows[j].gen == t.gen {
+			j = (j + 1) & t.flowMask
+		}
+		s.gen = t.gen
+		t.flows[j] = s
+		t.flowIDs[j] = oldIDs[i]
+		t.usedFlows = append(t.usedFlows, int32(j))
+	}
+	return true
 }
 
 // Add counts a packet of wireLen bytes classified as r.
@@ -142,13 +177,16 @@ func count(c *snapshot.Counters, d key.Dir, n uint64) {
 }
 
 // flow finds or inserts r's flow (open addressing, linear probing). It
-// returns nil when the table is full.
+// returns nil when the table is full and at its capacity.
 func (t *Tally) flow(r *classify.Result, row uint32) (*flowSlot, bool) {
 	for i := r.Hash & t.flowMask; ; i = (i + 1) & t.flowMask {
 		f := &t.flows[i]
 		if f.gen != t.gen {
 			if len(t.usedFlows) >= t.flowLimit {
-				return nil, false
+				if !t.growFlows() {
+					return nil, false
+				}
+				return t.flow(r, row)
 			}
 			*f = flowSlot{hash: r.Hash, gen: t.gen, row: row}
 			t.flowIDs[i] = flowID{tuple: r.Tuple, serviceIsA: r.ServiceIsA}

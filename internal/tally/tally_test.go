@@ -99,3 +99,55 @@ func TestAddAllocs(t *testing.T) {
 		t.Fatalf("Add allocates %v", n)
 	}
 }
+
+// TestFlowTableGrows fills a tally with more flows than its first table
+// holds: the table doubles as needed, every flow keeps its counters across
+// the moves (a flow seen again is not a new connection), nothing
+// overflows, and the grown table stays after Reset.
+func TestFlowTableGrows(t *testing.T) {
+	tl := New(0)
+	if len(tl.flows) != initialFlowSlots {
+		t.Fatalf("new tally has %d flow slots, want %d", len(tl.flows), initialFlowSlots)
+	}
+	const n = 10000 // needs 16,384 slots: 12,288 usable
+	for pass := 0; pass < 2; pass++ {
+		for i := 0; i < n; i++ {
+			port := uint16(80 + i%3)
+			tl.Add(result(port, key.Rx, uint16(20000+i)), uint64(100+i))
+		}
+	}
+	if tl.NumFlows() != n || tl.FlowOverflow != 0 || len(tl.flows) != DefaultFlowCapacity {
+		t.Fatalf("%d flows, %d overflow, %d slots; want %d, 0, %d", tl.NumFlows(), tl.FlowOverflow, len(tl.flows), n, DefaultFlowCapacity)
+	}
+	conns := 0
+	for _, r := range tl.Rows {
+		conns += int(r.Conns)
+	}
+	if conns != n {
+		t.Fatalf("rows count %d connections, want %d", conns, n)
+	}
+	seen := 0
+	tl.Flows(func(f *Flow) {
+		seen++
+		client := f.Tuple.APort
+		if f.ServiceIsA {
+			client = f.Tuple.BPort
+		}
+		i := uint64(client) - 20000
+		if f.C != (snapshot.Counters{RxBytes: 2 * (100 + i), RxPackets: 2}) {
+			t.Fatalf("flow from port %d: %+v", client, f.C)
+		}
+	})
+	if seen != n {
+		t.Fatalf("Flows visited %d, want %d", seen, n)
+	}
+	tl.Reset()
+	if len(tl.flows) != DefaultFlowCapacity {
+		t.Fatalf("after Reset %d slots, want the grown %d", len(tl.flows), DefaultFlowCapacity)
+	}
+	r := result(443, key.Rx, 50000)
+	tl.Add(r, 1)
+	if a := testing.AllocsPerRun(100, func() { tl.Add(r, 1) }); a != 0 {
+		t.Fatalf("Add on a grown table allocates %v", a)
+	}
+}
