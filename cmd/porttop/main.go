@@ -224,9 +224,7 @@ func (p processes) ListeningKeys() []key.Key {
 }
 
 func (p processes) Annotate(ports []snapshot.Port, flows []snapshot.Flow) {
-	if t := p.w.Latest(); t != nil {
-		procs.Annotate(ports, flows, t)
-	}
+	p.w.Annotate(ports, flows)
 }
 
 // captureFilter is the user's -f expression, with this ssh session's own

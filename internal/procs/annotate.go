@@ -23,13 +23,21 @@ import (
 // Ties break on pid. A nil t clears the process fields and only keeps the
 // rows as they are otherwise.
 func Annotate(ports []snapshot.Port, flows []snapshot.Flow, t *Table) {
+	annotate(ports, flows, t)
+}
+
+// annotate is Annotate, returning the connections of the flows it found
+// no socket for (owned, hidden or remembered): traffic of no local socket,
+// or of a connection the table does not list yet.
+func annotate(ports []snapshot.Port, flows []snapshot.Flow, t *Table) (unknown []tupleKey) {
 	byKey := make(map[key.Key][]int)
 	for i := range flows {
 		byKey[flows[i].Key] = append(byKey[flows[i].Key], i)
 	}
 	for i := range ports {
-		annotatePort(&ports[i], flows, byKey[ports[i].Key], t)
+		unknown = annotatePort(&ports[i], flows, byKey[ports[i].Key], t, unknown)
 	}
+	return unknown
 }
 
 type candidate struct {
@@ -37,10 +45,10 @@ type candidate struct {
 	listener bool
 }
 
-func annotatePort(p *snapshot.Port, flows []snapshot.Flow, idx []int, t *Table) {
+func annotatePort(p *snapshot.Port, flows []snapshot.Flow, idx []int, t *Table, unknown []tupleKey) []tupleKey {
 	p.Listening, p.Process, p.PID, p.ProcessNote, p.Processes = false, "", 0, "", nil
 	if t == nil {
-		return
+		return unknown
 	}
 	cands := make(map[int32]*candidate)
 	add := func(proc snapshot.Process, bytes uint64, listener bool) {
@@ -83,13 +91,15 @@ func annotatePort(p *snapshot.Port, flows []snapshot.Flow, idx []int, t *Table) 
 			add(proc, f.Total.Bytes(), false)
 		case hid:
 			hidden = true
+		default:
+			unknown = append(unknown, tupleKey{f.Key.Proto, unmap(f.Local), unmap(f.Peer)})
 		}
 	}
 	if len(cands) == 0 {
 		if hidden {
 			p.ProcessNote = t.HiddenNote()
 		}
-		return
+		return unknown
 	}
 	list := make([]candidate, 0, len(cands))
 	for _, c := range cands {
@@ -110,6 +120,7 @@ func annotatePort(p *snapshot.Port, flows []snapshot.Flow, idx []int, t *Table) 
 		p.Processes[i] = list[i].proc
 	}
 	p.Process, p.PID = list[0].proc.Name, list[0].proc.PID
+	return unknown
 }
 
 // procOf returns the process with pid, or one with only the pid when it

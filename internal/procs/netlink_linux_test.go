@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/porttop/porttop/internal/key"
+	"github.com/porttop/porttop/internal/snapshot"
 )
 
 // nlMsg builds one netlink message of type typ with payload, padded to the
@@ -189,7 +190,7 @@ func TestFillRequestUIDs(t *testing.T) {
 
 func TestPutDiagRequest(t *testing.T) {
 	b := make([]byte, nlmsgHdrLen+diagReqLen)
-	putDiagRequest(b, 7, unix.AF_INET6, unix.IPPROTO_UDP)
+	putDiagRequest(b, 7, unix.AF_INET6, unix.IPPROTO_UDP, diagAllStates)
 	ne := binary.NativeEndian
 	if got := ne.Uint32(b); got != 72 {
 		t.Errorf("nlmsg_len %d, want 72", got)
@@ -256,7 +257,7 @@ func TestWriteDiagCorpus(t *testing.T) {
 	req := make([]byte, nlmsgHdrLen+diagReqLen)
 	buf := make([]byte, diagRecvBufSize)
 	for _, d := range diagDumps {
-		putDiagRequest(req, 1, d.family, d.protocol)
+		putDiagRequest(req, 1, d.family, d.protocol, diagAllStates)
 		if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 			t.Fatal(err)
 		}
@@ -422,5 +423,156 @@ func TestFixtureSkipsNetlink(t *testing.T) {
 	}
 	if _, err := s.Refresh(fixtureCtx(filepath.Join("testdata", "proc"))); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// connect opens a TCP connection to the listener tl and returns the
+// client's end (the server's end is closed with the test).
+func connect(t *testing.T, tl *net.TCPListener) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp4", tl.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	sc, err := tl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	return c
+}
+
+// hasLocal reports whether socks holds a socket of proto whose local end is a.
+func hasLocal(socks []Socket, proto key.Proto, a net.Addr) bool {
+	want := netip.MustParseAddrPort(a.String())
+	for _, s := range socks {
+		if s.Proto == proto && s.Local == want {
+			return true
+		}
+	}
+	return false
+}
+
+// TestListenOnlyRefreshes checks the cheap refreshes: a listen-only
+// netlink listing has the TCP listeners and UDP sockets but no TCP
+// connection; a Scanner lists connections on its first refresh, every
+// ConnectionsEvery-th and after WantConnections, and carries the last
+// listed connections, owners included, into the others.
+func TestListenOnlyRefreshes(t *testing.T) {
+	if _, err := readDiag(false, nil); err != nil {
+		t.Skipf("netlink sock_diag unavailable: %v", err)
+	}
+	tl, ul := listenBoth(t)
+	c1 := connect(t, tl)
+	lo, err := readDiag(true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasLocal(lo, key.TCP, tl.Addr()) || !hasLocal(lo, key.UDP, ul.LocalAddr()) || hasLocal(lo, key.TCP, c1.LocalAddr()) {
+		t.Fatalf("listen-only listing: listener %v, UDP %v, connection %v; want true, true, false",
+			hasLocal(lo, key.TCP, tl.Addr()), hasLocal(lo, key.UDP, ul.LocalAddr()), hasLocal(lo, key.TCP, c1.LocalAddr()))
+	}
+
+	s := NewScanner(Options{ConnectionsEvery: 3})
+	ls := s.sockets.(*linuxSockets)
+	var listenOnly []bool
+	ls.listDiag = func(l bool, socks []Socket) ([]Socket, error) {
+		listenOnly = append(listenOnly, l)
+		return readDiag(l, socks)
+	}
+	var c2 net.Conn
+	for i, step := range []struct {
+		want     func()
+		fresh    bool
+		has, not []net.Conn
+	}{
+		{fresh: true},  // seq 1: the first lists everything
+		{fresh: false}, // seq 2: carried over
+		{fresh: true},  // seq 3: every 3rd
+		{fresh: false, want: func() { c2 = connect(t, tl) }}, // seq 4: c2 is not listed yet
+		{fresh: true, want: s.WantConnections},               // seq 5: asked for
+	} {
+		if step.want != nil {
+			step.want()
+		}
+		tb, err := s.Refresh(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tb.Stats.Connections != step.fresh || listenOnly[i] == step.fresh {
+			t.Fatalf("refresh %d: Connections %v, listen-only listing %v; want %v, %v", i+1, tb.Stats.Connections, listenOnly[i], step.fresh, !step.fresh)
+		}
+		_, own, _ := tb.owner(key.TCP, netip.MustParseAddrPort(c1.LocalAddr().String()), netip.MustParseAddrPort(c1.RemoteAddr().String()))
+		if !hasLocal(tb.Sockets, key.TCP, c1.LocalAddr()) || !own {
+			t.Fatalf("refresh %d: the first connection listed %v, owned %v; want both", i+1, hasLocal(tb.Sockets, key.TCP, c1.LocalAddr()), own)
+		}
+		if c2 != nil && hasLocal(tb.Sockets, key.TCP, c2.LocalAddr()) != step.fresh {
+			t.Fatalf("refresh %d: the second connection listed %v, want %v", i+1, !step.fresh, step.fresh)
+		}
+	}
+}
+
+// TestWatcherAsksForConnections checks that annotating a flow that a
+// carried-over table lacks asks for a fresh listing at once, and that a
+// flow no fresh listing knows (not a local socket's) does not keep asking.
+func TestWatcherAsksForConnections(t *testing.T) {
+	if _, err := readDiag(false, nil); err != nil {
+		t.Skipf("netlink sock_diag unavailable: %v", err)
+	}
+	tl, _ := listenBoth(t)
+	s := NewScanner(Options{ConnectionsEvery: 1000})
+	w := NewWatcher(s, time.Hour) // not started: the test refreshes by hand
+	refresh := func() *Table {
+		t.Helper()
+		tb, err := s.Refresh(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.latest.Store(tb)
+		return tb
+	}
+	asked := func() bool {
+		kicked := false
+		select {
+		case <-w.kick:
+			kicked = true
+		default:
+		}
+		want := s.wantConns.Load()
+		if want != kicked {
+			t.Fatalf("WantConnections %v but Kick %v", want, kicked)
+		}
+		return want
+	}
+	svc := netip.MustParseAddrPort(tl.Addr().String())
+	row := key.Key{Proto: key.TCP, Port: svc.Port(), Side: key.Local}
+	stranger := snapshot.Flow{Key: row, Local: netip.MustParseAddrPort("192.0.2.1:" + fmt.Sprint(svc.Port())), Peer: netip.MustParseAddrPort("198.51.100.7:40000")}
+	annotate := func(flows ...snapshot.Flow) {
+		w.Annotate([]snapshot.Port{{Key: row}}, flows)
+	}
+
+	refresh() // lists connections
+	c := connect(t, tl)
+	if tb := refresh(); tb.Stats.Connections {
+		t.Fatal("second refresh listed connections")
+	}
+	flow := snapshot.Flow{Key: row, Local: netip.MustParseAddrPort(c.RemoteAddr().String()), Peer: netip.MustParseAddrPort(c.LocalAddr().String())}
+	annotate(flow, stranger)
+	if !asked() {
+		t.Fatal("a connection the table lacks did not ask for a listing")
+	}
+	if tb := refresh(); !tb.Stats.Connections {
+		t.Fatal("the refresh after WantConnections did not list connections")
+	}
+	ports := []snapshot.Port{{Key: row}}
+	w.Annotate(ports, []snapshot.Flow{flow, stranger})
+	if ports[0].PID != int32(os.Getpid()) || asked() {
+		t.Fatalf("after a fresh listing: pid %d (want %d), asked again %v", ports[0].PID, os.Getpid(), s.wantConns.Load())
+	}
+	refresh() // carried over again
+	annotate(flow, stranger)
+	if asked() {
+		t.Fatal("a flow of no local socket keeps asking for listings")
 	}
 }

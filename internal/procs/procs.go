@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gcommon "github.com/shirou/gopsutil/v3/common"
@@ -98,6 +99,10 @@ type RefreshStats struct {
 	// new sockets; FullScan is true when every process was rescanned.
 	PidsScanned, FDsRead int
 	FullScan             bool
+	// Connections is true when the TCP connections were listed by this
+	// refresh, false when they were carried over from an earlier one (see
+	// Options.ConnectionsEvery).
+	Connections bool
 	// Unresolved counts sockets held by a process that could not be found;
 	// Denied counts processes whose descriptors could not be read for lack
 	// of privilege.
@@ -256,6 +261,12 @@ type Options struct {
 	// descriptors instead of only looking for new sockets, healing any
 	// stale mapping (default 30).
 	FullRescanEvery int
+	// ConnectionsEvery makes every Nth refresh list the TCP connections
+	// (default 10). The others list only the TCP listeners, which spares
+	// the kernel a walk of its whole connection hash table, and keep the
+	// connections last listed, unless Scanner.WantConnections asked for a
+	// fresh listing. The first refresh always lists them.
+	ConnectionsEvery int
 }
 
 func (o Options) withDefaults() Options {
@@ -267,6 +278,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.FullRescanEvery <= 0 {
 		o.FullRescanEvery = 30
+	}
+	if o.ConnectionsEvery <= 0 {
+		o.ConnectionsEvery = 10
 	}
 	return o
 }
@@ -282,11 +296,19 @@ type Scanner struct {
 	sockets    socketReader
 	procs      *processCache
 	recent     map[tupleKey]recentOwner
+	wantConns  atomic.Bool
 }
+
+// WantConnections makes the next refresh list the TCP connections afresh
+// (see Options.ConnectionsEvery). Unlike the other methods it may be
+// called from any goroutine.
+func (s *Scanner) WantConnections() { s.wantConns.Store(true) }
 
 // socketReader reads the socket table and finds the owner of each socket.
 type socketReader interface {
-	read(ctx context.Context, root string, full bool) ([]Socket, RefreshStats, error)
+	// read lists the sockets and their owners; full rescans every
+	// process's descriptors, tcpConns lists the TCP connections afresh.
+	read(ctx context.Context, root string, full, tcpConns bool) ([]Socket, RefreshStats, error)
 }
 
 // NewScanner returns a Scanner with the given options.
@@ -336,8 +358,12 @@ func (s *Scanner) Refresh(ctx context.Context) (*Table, error) {
 	ctx = withRoot(ctx, root)
 	s.seq++
 	full := s.seq%uint64(s.opts.FullRescanEvery) == 0
-	socks, stats, err := s.sockets.read(ctx, root, full)
+	conns := s.wantConns.Swap(false) || s.seq%uint64(s.opts.ConnectionsEvery) == 0
+	socks, stats, err := s.sockets.read(ctx, root, full, conns)
 	if err != nil {
+		if conns {
+			s.wantConns.Store(true)
+		}
 		s.seq--
 		return nil, fmt.Errorf("read socket table: %w", err)
 	}

@@ -204,8 +204,13 @@ type linuxSockets struct {
 	noNetlink    bool
 	netlinkFails int
 	// listDiag lists the sockets through netlink: readDiag, or a fake.
-	listDiag func(listenOnly bool, socks []Socket) ([]Socket, error)
+	listDiag func(tcpListenOnly bool, socks []Socket) ([]Socket, error)
 	lastLen  int // sockets in the host's table last time
+
+	// tcpConns are the host's TCP sockets other than listeners as last
+	// listed, carried into refreshes that list only TCP listeners.
+	tcpConns     []Socket
+	tcpConnsRead bool
 }
 
 // maxNetlinkFails is how many refreshes in a row may fail to list the
@@ -222,16 +227,17 @@ func newSocketReader() socketReader {
 	}
 }
 
-func (l *linuxSockets) read(ctx context.Context, root string, full bool) ([]Socket, RefreshStats, error) {
+func (l *linuxSockets) read(ctx context.Context, root string, full, tcpConns bool) ([]Socket, RefreshStats, error) {
 	var stats RefreshStats
 	pidList, err := l.updatePids(root)
 	if err != nil {
 		return nil, stats, err
 	}
-	socks, err := l.readHostTable(ctx, root)
+	socks, listed, err := l.readHostTable(ctx, root, tcpConns)
 	if err != nil {
 		return nil, stats, err
 	}
+	stats.Connections = listed
 	if full || !l.foreignRead {
 		l.foreign = l.foreignListeners(ctx, root, pidList, nil, socks)
 		l.foreignRead = true
@@ -257,23 +263,50 @@ func (l *linuxSockets) read(ctx context.Context, root string, full bool) ([]Sock
 // kernel a tenth as much with few sockets and half with 10,000; else, or
 // when netlink fails, from the tables under root/net. (A fixture or a
 // host's /proc mounted elsewhere is not the namespace netlink would see.)
-func (l *linuxSockets) readHostTable(ctx context.Context, root string) ([]Socket, error) {
+//
+// Unless tcpConns is set, netlink lists only the TCP listeners (and every
+// UDP socket) and the TCP connections of the last full listing are carried
+// over; listed reports whether the connections are fresh. (/proc/net is
+// read whole either way.)
+func (l *linuxSockets) readHostTable(ctx context.Context, root string, tcpConns bool) (socks []Socket, listed bool, err error) {
 	// Room for as many sockets as last time and the other namespaces'
 	// listeners, so that appending rarely copies.
 	hint := l.lastLen + l.lastLen/8 + len(l.foreign) + 16
 	if !l.noNetlink && filepath.Clean(root) == "/proc" {
-		socks, err := l.listDiag(false, make([]Socket, 0, hint))
+		listenOnly := !tcpConns && l.tcpConnsRead
+		socks, err := l.listDiag(listenOnly, make([]Socket, 0, hint))
 		if err == nil {
 			l.netlinkFails = 0
+			if listenOnly {
+				socks = append(socks, l.tcpConns...)
+			} else {
+				l.keepTCPConns(socks)
+			}
 			l.lastLen = len(socks)
-			return socks, nil
+			return socks, !listenOnly, nil
 		}
 		l.netlinkFails++
 		l.noNetlink = l.netlinkFails >= maxNetlinkFails
 	}
-	socks, err := readTables(ctx, filepath.Join(root, "net"), false, make([]Socket, 0, hint))
+	socks, err = readTables(ctx, filepath.Join(root, "net"), false, make([]Socket, 0, hint))
+	if err != nil {
+		return nil, false, err
+	}
+	l.keepTCPConns(socks)
 	l.lastLen = len(socks)
-	return socks, err
+	return socks, true, nil
+}
+
+// keepTCPConns remembers the TCP sockets of a full listing that are not
+// listeners, for refreshes that list only the listeners.
+func (l *linuxSockets) keepTCPConns(socks []Socket) {
+	l.tcpConns = l.tcpConns[:0]
+	for i := range socks {
+		if socks[i].Proto == key.TCP && !socks[i].Listening {
+			l.tcpConns = append(l.tcpConns, socks[i])
+		}
+	}
+	l.tcpConnsRead = true
 }
 
 // readTables appends the sockets of the tables in dir (a /proc/net or

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/porttop/porttop/internal/snapshot"
 )
 
 // ErrStopped is returned by Watcher.Wait when the Watcher has stopped
@@ -28,6 +30,12 @@ type Watcher struct {
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every refresh
 	stats   WatcherStats
+
+	// strangers are the connections that the newest table listing every
+	// TCP connection (Seq strangersSeq) had no socket for: traffic of
+	// no local socket, which a fresh listing would not find either.
+	strangers    map[tupleKey]struct{}
+	strangersSeq uint64
 }
 
 // WatcherStats sum up a Watcher's refreshes.
@@ -72,6 +80,42 @@ func (w *Watcher) Kick() {
 	select {
 	case w.kick <- struct{}{}:
 	default:
+	}
+}
+
+// Annotate fills the ports' process fields from the newest table (see the
+// package function Annotate); it does nothing before the first table.
+//
+// Most refreshes list only the TCP listeners (see
+// Options.ConnectionsEvery). When a flow has no socket in a table that
+// carried its connections over, and it is not one a full listing already
+// failed to find, Annotate asks for a full listing at once, so a new
+// connection gets its process within a refresh. Annotate is meant for one
+// goroutine (the engine's).
+func (w *Watcher) Annotate(ports []snapshot.Port, flows []snapshot.Flow) {
+	t := w.latest.Load()
+	if t == nil {
+		return
+	}
+	unknown := annotate(ports, flows, t)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if t.Stats.Connections {
+		if t.Seq != w.strangersSeq {
+			w.strangers = make(map[tupleKey]struct{}, len(unknown))
+			w.strangersSeq = t.Seq
+		}
+		for _, k := range unknown {
+			w.strangers[k] = struct{}{}
+		}
+		return
+	}
+	for _, k := range unknown {
+		if _, ok := w.strangers[k]; !ok {
+			w.scanner.WantConnections()
+			w.Kick()
+			return
+		}
 	}
 }
 
