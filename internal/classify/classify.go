@@ -122,7 +122,8 @@ func (c *Classifier) Classify(p *decode.Packet, now uint32, r *Result) Rule {
 	if p.IPProto == 17 {
 		proto = key.UDP
 	}
-	t, srcIsA := MakeTuple(p.IPProto, &p.Src, &p.Dst, p.SrcPort, p.DstPort)
+	t := &r.Tuple
+	srcIsA := t.set(p.IPProto, &p.Src, &p.Dst, p.SrcPort, p.DstPort)
 	h := t.Hash()
 
 	local := c.local.Load()
@@ -143,24 +144,24 @@ func (c *Classifier) Classify(p *decode.Packet, now uint32, r *Result) Rule {
 		switch {
 		case syn && !ack:
 			// The destination is the service end: it is A when src is not.
-			c.syn.Set(&t, h, !srcIsA, now)
+			c.syn.Set(t, h, !srcIsA, now)
 			if rule == 0 {
 				rule, serviceIsDst = RuleSYN, true
 			}
 		case syn && ack:
-			if svcIsA, ok := c.syn.Lookup(&t, h, now); ok {
+			if svcIsA, ok := c.syn.Lookup(t, h, now); ok {
 				if rule == 0 {
 					rule, serviceIsDst = RuleSYN, svcIsA != srcIsA
 				}
 			} else {
-				c.syn.Set(&t, h, srcIsA, now)
+				c.syn.Set(t, h, srcIsA, now)
 				if rule == 0 {
 					rule, serviceIsDst = RuleSYN, false
 				}
 			}
 		default:
 			if rule == 0 {
-				if svcIsA, ok := c.syn.Lookup(&t, h, now); ok {
+				if svcIsA, ok := c.syn.Lookup(t, h, now); ok {
 					rule, serviceIsDst = RuleSYN, svcIsA != srcIsA
 				}
 			}
@@ -178,7 +179,7 @@ func (c *Classifier) Classify(p *decode.Packet, now uint32, r *Result) Rule {
 		svcPort = p.DstPort
 	}
 	r.Key = key.Key{Proto: proto, Port: svcPort, Side: key.Local}
-	r.Tuple, r.Hash = t, h
+	r.Hash = h
 	r.ServiceIsA = serviceIsDst != srcIsA
 	// Side and direction. rx = toward this host; when both ends are this
 	// host (loopback), or neither is known, toward the service end.
