@@ -26,8 +26,9 @@ func TestFileReadPacketAllocs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var ci Info
 		allocs := testing.AllocsPerRun(200, func() {
-			if _, _, err := src.ReadPacket(); err != nil {
+			if _, err := src.ReadPacket(&ci); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -57,9 +58,10 @@ func TestLiveReadPacketAllocs(t *testing.T) {
 			defer src.Close()
 			const runs = 100
 			udpBlast(t, "udp4", ln.LocalAddr(), runs+1, 64)
+			var ci Info
 			allocs := testing.AllocsPerRun(runs, func() {
 				for {
-					_, _, err := src.ReadPacket()
+					_, err := src.ReadPacket(&ci)
 					if err == nil {
 						return
 					}

@@ -105,8 +105,9 @@ func BenchmarkReadPcapgo(b *testing.B) {
 			b.Fatal(err)
 		}
 		n := 0
+		var ci Info
 		for {
-			_, _, err := src.ReadPacket()
+			_, err := src.ReadPacket(&ci)
 			if err == io.EOF {
 				break
 			}
@@ -165,8 +166,9 @@ func BenchmarkReadPcapgoFiltered(b *testing.B) {
 			b.Fatal(err)
 		}
 		n := 0
+		var ci Info
 		for {
-			if _, _, err := src.ReadPacket(); err != nil {
+			if _, err := src.ReadPacket(&ci); err != nil {
 				break
 			}
 			n++

@@ -172,28 +172,29 @@ func (s *fileSource) headerError(err error) error {
 // ReadPacket implements Source. At the end of the file it returns io.EOF;
 // a file cut short gives, after the packets before the cut, an error that
 // wraps io.ErrUnexpectedEOF and says after how many packets.
-func (s *fileSource) ReadPacket() (data []byte, info Info, err error) {
+func (s *fileSource) ReadPacket(info *Info) (data []byte, err error) {
 	if s.err != nil {
-		return nil, Info{}, s.err
+		return nil, s.err
 	}
 	// pcapgo can panic on corrupt pcapng blocks: report it as an error.
 	defer func() {
 		if p := recover(); p != nil {
 			s.err = fmt.Errorf("%s: malformed capture after %d packets: %v", s.name, s.packets, p)
-			data, info, err = nil, Info{}, s.err
+			data, err = nil, s.err
 		}
 	}()
 	for {
 		d, ci, e := s.rd.ZeroCopyReadPacketData()
 		if e != nil {
 			s.err = s.readError(e, ci)
-			return nil, Info{}, s.err
+			return nil, s.err
 		}
 		s.packets++
 		if s.match != nil && !s.match.Matches(ci, d) {
 			continue
 		}
-		return d, Info{Timestamp: ci.Timestamp, CaptureLength: ci.CaptureLength, Length: ci.Length}, nil
+		info.Timestamp, info.CaptureLength, info.Length = ci.Timestamp, ci.CaptureLength, ci.Length
+		return d, nil
 	}
 }
 

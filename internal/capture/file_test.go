@@ -79,7 +79,7 @@ func TestReadRoundTrip(t *testing.T) {
 				t.Fatalf("reading ended with %v, want io.EOF", err)
 			}
 			checkPackets(t, got, pkts, tc.res)
-			if _, _, err := src.ReadPacket(); err != io.EOF {
+			if _, err := src.ReadPacket(new(Info)); err != io.EOF {
 				t.Fatalf("read after the end: %v, want io.EOF", err)
 			}
 			if st, err := src.Stats(); err != nil || st != (Stats{}) {
@@ -194,7 +194,7 @@ func TestTruncatedCapture(t *testing.T) {
 		if err == nil || err.Error() != want || !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Fatalf("cut at %d: error %v, want %q", cut, err, want)
 		}
-		if _, _, again := src.ReadPacket(); again != err {
+		if _, again := src.ReadPacket(new(Info)); again != err {
 			t.Fatalf("cut at %d: error not repeated: %v", cut, again)
 		}
 	}
@@ -359,7 +359,7 @@ func TestFileCloseStopsReading(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := src.ReadPacket(); err != nil {
+	if _, err := src.ReadPacket(new(Info)); err != nil {
 		t.Fatal(err)
 	}
 	if err := src.Close(); err != nil {
@@ -370,7 +370,7 @@ func TestFileCloseStopsReading(t *testing.T) {
 	}
 	// The buffered part may still come out; then io.EOF, not an error.
 	for i := 0; ; i++ {
-		_, _, err := src.ReadPacket()
+		_, err := src.ReadPacket(new(Info))
 		if err == io.EOF {
 			break
 		}

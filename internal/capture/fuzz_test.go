@@ -31,7 +31,8 @@ func FuzzNewReader(f *testing.F) {
 		}
 		defer src.Close()
 		for i := 0; ; i++ {
-			data, info, err := src.ReadPacket()
+			var info Info
+			data, err := src.ReadPacket(&info)
 			if err != nil {
 				if err == ErrTimeout {
 					t.Fatal("a file source returned ErrTimeout")

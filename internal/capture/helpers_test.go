@@ -187,7 +187,8 @@ func gzipped(t testing.TB, b []byte) []byte {
 func readAll(src Source) ([]testPacket, error) {
 	var got []testPacket
 	for {
-		data, info, err := src.ReadPacket()
+		var info Info
+		data, err := src.ReadPacket(&info)
 		if err != nil {
 			return got, err
 		}

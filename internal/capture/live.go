@@ -168,21 +168,22 @@ func openPcap(opts LiveOptions) (Source, error) {
 }
 
 // ReadPacket implements Source.
-func (s *pcapSource) ReadPacket() ([]byte, Info, error) {
+func (s *pcapSource) ReadPacket(info *Info) ([]byte, error) {
 	data, ci, err := s.h.ZeroCopyReadPacketData()
 	if err != nil {
 		switch {
 		case err == pcap.NextErrorTimeoutExpired:
 			if s.closed.Load() {
-				return nil, Info{}, io.EOF
+				return nil, io.EOF
 			}
-			return nil, Info{}, ErrTimeout
+			return nil, ErrTimeout
 		case err == io.EOF, s.closed.Load():
-			return nil, Info{}, io.EOF
+			return nil, io.EOF
 		}
-		return nil, Info{}, fmt.Errorf("capture on %s: %s", s.name, lowerFirst(err.Error()))
+		return nil, fmt.Errorf("capture on %s: %s", s.name, lowerFirst(err.Error()))
 	}
-	return data, Info{Timestamp: ci.Timestamp, CaptureLength: ci.CaptureLength, Length: ci.Length}, nil
+	info.Timestamp, info.CaptureLength, info.Length = ci.Timestamp, ci.CaptureLength, ci.Length
+	return data, nil
 }
 
 // LinkType implements Source.

@@ -100,8 +100,9 @@ func BenchmarkLiveLo(b *testing.B) {
 			}()
 			cpu0, wall0 := threadCPU(b), time.Now()
 			got, idle := 0, 0
+			var ci Info
 			for got < b.N && idle < 3 {
-				_, _, err := src.ReadPacket()
+				_, err := src.ReadPacket(&ci)
 				switch {
 				case err == ErrTimeout:
 					select {
@@ -151,7 +152,7 @@ func TestRingCloseWhileHoldingPacket(t *testing.T) {
 	udpBlast(t, "udp4", ln.LocalAddr(), 3, 100)
 	var data []byte
 	for deadline := time.Now().Add(3 * time.Second); data == nil; {
-		d, _, err := src.ReadPacket()
+		d, err := src.ReadPacket(new(Info))
 		if err == ErrTimeout && time.Now().Before(deadline) {
 			continue
 		}
@@ -172,7 +173,7 @@ func TestRingCloseWhileHoldingPacket(t *testing.T) {
 	if got := binary.BigEndian.Uint32(data[14+20+8:]); got != 0 {
 		t.Fatalf("packet held across Close reads sequence %d, want 0", got)
 	}
-	if _, _, err := src.ReadPacket(); err != io.EOF {
+	if _, err := src.ReadPacket(new(Info)); err != io.EOF {
 		t.Fatalf("ReadPacket after Close: %v, want io.EOF", err)
 	}
 	if r.state.Load() != ringClosed || r.mem != nil {
@@ -192,7 +193,7 @@ func TestRingCloseWhileHoldingPacket(t *testing.T) {
 	if s := idle.(*ring).state.Load(); s != ringClosed {
 		t.Fatalf("idle source after Close: state %d, want closed", s)
 	}
-	if _, _, err := idle.ReadPacket(); err != io.EOF {
+	if _, err := idle.ReadPacket(new(Info)); err != io.EOF {
 		t.Fatalf("ReadPacket on a closed idle source: %v, want io.EOF", err)
 	}
 }

@@ -140,7 +140,8 @@ func TestLiveLoopback(t *testing.T) {
 				deadline := time.Now().Add(5 * time.Second)
 				var quietUntil time.Time // after the last packet, read a while for duplicates
 				for time.Now().Before(deadline) && (quietUntil.IsZero() || time.Now().Before(quietUntil)) {
-					data, info, err := src.ReadPacket()
+					var info Info
+					data, err := src.ReadPacket(&info)
 					if err == ErrTimeout {
 						continue
 					}
@@ -195,7 +196,7 @@ func TestLiveCloseUnblocksRead(t *testing.T) {
 			go func() {
 				n := 0
 				for {
-					_, _, err := src.ReadPacket()
+					_, err := src.ReadPacket(new(Info))
 					if err == ErrTimeout {
 						if n++; n == 1 {
 							timeouts <- n
@@ -401,7 +402,8 @@ func TestLiveFilterFromFirstPacket(t *testing.T) {
 				t.Fatal(err)
 			}
 			for j := 0; j < 3; j++ {
-				data, info, err := src.ReadPacket()
+				var info Info
+				data, err := src.ReadPacket(&info)
 				if err == nil {
 					msg := fmt.Sprintf("%v, open %d: a packet the filter rejects came out (%d bytes: % x)",
 						e, i, info.Length, data[:min(len(data), 48)]) // data dies with Close

@@ -174,20 +174,20 @@ func (r *ring) blockReady(uintptr) bool {
 
 // ReadPacket implements Source. The data points into the ring and stays
 // valid until the next call.
-func (r *ring) ReadPacket() ([]byte, Info, error) {
+func (r *ring) ReadPacket(ci *Info) ([]byte, error) {
 	if !r.busy {
 		if !r.state.CompareAndSwap(ringIdle, ringBusy) {
-			return nil, Info{}, io.EOF
+			return nil, io.EOF
 		}
 		r.busy = true
 	}
 	for {
 		if r.state.Load() != ringBusy {
 			r.teardown()
-			return nil, Info{}, io.EOF
+			return nil, io.EOF
 		}
 		if r.left > 0 {
-			return r.next()
+			return r.next(ci), nil
 		}
 		if r.held {
 			// Give the block back and move on to the next one.
@@ -199,7 +199,7 @@ func (r *ring) ReadPacket() ([]byte, Info, error) {
 			}
 		}
 		if err := r.wait(); err != nil {
-			return nil, Info{}, r.idle(err)
+			return nil, r.idle(err)
 		}
 		base := r.block * r.bsize
 		r.held = true
@@ -208,8 +208,9 @@ func (r *ring) ReadPacket() ([]byte, Info, error) {
 	}
 }
 
-// next returns the packet at r.off in the held block and steps past it.
-func (r *ring) next() ([]byte, Info, error) {
+// next returns the packet at r.off in the held block, fills *ci, and
+// steps past it.
+func (r *ring) next(ci *Info) []byte {
 	h := (*unix.Tpacket3Hdr)(unsafe.Pointer(&r.mem[r.off]))
 	start := r.off + int(h.Mac)
 	data := r.mem[start : start+int(h.Snaplen) : start+int(h.Snaplen)]
@@ -219,10 +220,11 @@ func (r *ring) next() ([]byte, Info, error) {
 		// it was on the wire.
 		length += 4
 	}
-	ci := Info{Timestamp: time.Unix(int64(h.Sec), int64(h.Nsec)), CaptureLength: len(data), Length: length}
+	ci.Timestamp = time.Unix(int64(h.Sec), int64(h.Nsec))
+	ci.CaptureLength, ci.Length = len(data), length
 	r.left--
 	r.off += int(h.Next_offset)
-	return data, ci, nil
+	return data
 }
 
 // wait waits until the reader's block is handed over, for at most the read

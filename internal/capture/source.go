@@ -36,12 +36,12 @@ var ErrTimeout = errors.New("capture: read timeout")
 // called from another goroutine to stop a blocked ReadPacket (it then
 // returns io.EOF or an error soon after).
 type Source interface {
-	// ReadPacket returns the next packet. data is only valid until the next
-	// call (zero copy), and not after Close (a live source's buffer is
-	// unmapped). It returns ErrTimeout when a live source saw no
-	// packet within its read timeout, and io.EOF at the end of a file or
-	// after Close.
-	ReadPacket() (data []byte, ci Info, err error)
+	// ReadPacket returns the next packet and fills *ci with its metadata
+	// (in place: copying a returned struct per packet costs more than the
+	// rest of the read). data is only valid until the next call (zero
+	// copy). It returns ErrTimeout when a live source saw no packet within
+	// its read timeout, and io.EOF at the end of a file or after Close.
+	ReadPacket(ci *Info) (data []byte, err error)
 	// LinkType is the source's link-layer header type, as a LINKTYPE_/DLT_
 	// number (1 Ethernet, 113 Linux cooked v1, 276 Linux cooked v2, 0 BSD
 	// null, 108 OpenBSD loop, 101/12/14 raw IP, 228 raw IPv4, 229 raw IPv6).

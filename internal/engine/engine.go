@@ -410,8 +410,9 @@ var errCanceled = errors.New("canceled")
 // packet it asks more() whether to go on.
 func (w *worker) readSomeOffline(before func(ts time.Time), more func() bool) (err error) {
 	defer w.recoverPacket(&err)
+	ci := &w.ci
 	for {
-		data, ci, err := w.src.ReadPacket()
+		data, err := w.src.ReadPacket(ci)
 		if err != nil {
 			if errors.Is(err, capture.ErrTimeout) {
 				continue
@@ -419,7 +420,7 @@ func (w *worker) readSomeOffline(before func(ts time.Time), more func() bool) (e
 			return err
 		}
 		before(ci.Timestamp)
-		w.handle(data, &ci)
+		w.handle(data, ci)
 		if !more() {
 			return errCanceled
 		}

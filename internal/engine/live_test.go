@@ -30,19 +30,19 @@ type fakeSource struct {
 	gate   chan struct{} // one frame per receive, when non-nil
 }
 
-func (f *fakeSource) ReadPacket() ([]byte, capture.Info, error) {
+func (f *fakeSource) ReadPacket(ci *capture.Info) ([]byte, error) {
 	f.mu.Lock()
 	closed := f.closed
 	f.mu.Unlock()
 	if closed {
-		return nil, capture.Info{}, io.EOF
+		return nil, io.EOF
 	}
 	if f.next < len(f.frames) {
 		if f.gate != nil {
 			select {
 			case <-f.gate:
 			case <-time.After(time.Millisecond):
-				return nil, capture.Info{}, capture.ErrTimeout
+				return nil, capture.ErrTimeout
 			}
 		}
 		d := f.frames[f.next]
@@ -51,13 +51,14 @@ func (f *fakeSource) ReadPacket() ([]byte, capture.Info, error) {
 			n = f.wire[f.next]
 		}
 		f.next++
-		return d, capture.Info{Timestamp: f.ts, CaptureLength: len(d), Length: n}, nil
+		*ci = capture.Info{Timestamp: f.ts, CaptureLength: len(d), Length: n}
+		return d, nil
 	}
 	if f.err != nil {
-		return nil, capture.Info{}, f.err
+		return nil, f.err
 	}
 	time.Sleep(time.Millisecond) // a read timeout, shortened
-	return nil, capture.Info{}, capture.ErrTimeout
+	return nil, capture.ErrTimeout
 }
 
 func (f *fakeSource) LinkType() int { return 1 }
@@ -150,7 +151,8 @@ func referenceFrames(t *testing.T) ([][]byte, []int, uint64) {
 	var frames [][]byte
 	var wire []int
 	for {
-		d, ci, err := src.ReadPacket()
+		var ci capture.Info
+		d, err := src.ReadPacket(&ci)
 		if err != nil {
 			break
 		}

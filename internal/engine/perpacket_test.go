@@ -35,7 +35,8 @@ func benchFrames(tb testing.TB, n int) ([][]byte, []capture.Info) {
 	var frames [][]byte
 	var infos []capture.Info
 	for {
-		d, ci, err := src.ReadPacket()
+		var ci capture.Info
+		d, err := src.ReadPacket(&ci)
 		if err != nil {
 			break
 		}
@@ -96,12 +97,12 @@ type panicSource struct {
 	reads int
 }
 
-func (p *panicSource) ReadPacket() ([]byte, capture.Info, error) {
+func (p *panicSource) ReadPacket(*capture.Info) ([]byte, error) {
 	p.reads++
 	if p.reads == 1 {
 		panic("decoder bug")
 	}
-	return nil, capture.Info{}, io.EOF
+	return nil, io.EOF
 }
 
 // A panic while handling a packet is counted as a decode error and the

@@ -30,6 +30,7 @@ type worker struct {
 	epoch *atomic.Uint64
 	seen  uint64
 
+	ci  capture.Info // the packet being handled, filled in place
 	pkt decode.Packet
 	res classify.Result
 	// panics counts packets whose handling panicked (a bug, or a decoder
@@ -91,11 +92,12 @@ var errPanicked = errors.New("panic while handling a packet")
 // returned as errPanicked, so the caller can count it and go on.
 func (w *worker) readSome(tick func()) (err error) {
 	defer w.recoverPacket(&err)
+	ci := &w.ci
 	for {
-		data, ci, err := w.src.ReadPacket()
+		data, err := w.src.ReadPacket(ci)
 		switch {
 		case err == nil:
-			w.handle(data, &ci)
+			w.handle(data, ci)
 		case errors.Is(err, capture.ErrTimeout):
 		default:
 			return err
