@@ -1,8 +1,9 @@
 package procs
 
 import (
+	"cmp"
 	"net/netip"
-	"sort"
+	"slices"
 
 	"github.com/porttop/porttop/internal/key"
 	"github.com/porttop/porttop/internal/snapshot"
@@ -34,8 +35,9 @@ func annotate(ports []snapshot.Port, flows []snapshot.Flow, t *Table) (unknown [
 	for i := range flows {
 		byKey[flows[i].Key] = append(byKey[flows[i].Key], i)
 	}
+	var cands []candidate // reused from port to port
 	for i := range ports {
-		unknown = annotatePort(&ports[i], flows, byKey[ports[i].Key], t, unknown)
+		cands, unknown = annotatePort(&ports[i], flows, byKey[ports[i].Key], t, cands[:0], unknown)
 	}
 	return unknown
 }
@@ -45,21 +47,25 @@ type candidate struct {
 	listener bool
 }
 
-func annotatePort(p *snapshot.Port, flows []snapshot.Flow, idx []int, t *Table, unknown []tupleKey) []tupleKey {
+// annotatePort annotates one port; cands is an empty scratch slice, returned
+// (grown) for the next port, and the connections of the flows it found no
+// socket for are appended to unknown.
+func annotatePort(p *snapshot.Port, flows []snapshot.Flow, idx []int, t *Table, cands []candidate, unknown []tupleKey) ([]candidate, []tupleKey) {
 	p.Listening, p.Process, p.PID, p.ProcessNote, p.Processes = false, "", 0, "", nil
 	if t == nil {
-		return unknown
+		return cands, unknown
 	}
-	cands := make(map[int32]*candidate)
+	// A port has few owners: a linear search beats a map made per port.
 	add := func(proc snapshot.Process, bytes uint64, listener bool) {
-		c, ok := cands[proc.PID]
-		if !ok {
-			proc.Bytes = 0
-			c = &candidate{proc: proc}
-			cands[proc.PID] = c
+		for i := range cands {
+			if c := &cands[i]; c.proc.PID == proc.PID {
+				c.proc.Bytes += bytes
+				c.listener = c.listener || listener
+				return
+			}
 		}
-		c.proc.Bytes += bytes
-		c.listener = c.listener || listener
+		proc.Bytes = bytes
+		cands = append(cands, candidate{proc: proc, listener: listener})
 	}
 	hidden := false
 	pk := portKey{p.Key.Proto, p.Key.Port}
@@ -99,28 +105,27 @@ func annotatePort(p *snapshot.Port, flows []snapshot.Flow, idx []int, t *Table, 
 		if hidden {
 			p.ProcessNote = t.HiddenNote()
 		}
-		return unknown
+		return cands, unknown
 	}
-	list := make([]candidate, 0, len(cands))
-	for _, c := range cands {
-		list = append(list, *c)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		a, b := &list[i], &list[j]
-		if a.listener != b.listener {
-			return a.listener
+	list := cands
+	slices.SortFunc(list, func(a, b candidate) int {
+		switch {
+		case a.listener != b.listener:
+			if a.listener {
+				return -1
+			}
+			return 1
+		case a.proc.Bytes != b.proc.Bytes:
+			return cmp.Compare(b.proc.Bytes, a.proc.Bytes)
 		}
-		if a.proc.Bytes != b.proc.Bytes {
-			return a.proc.Bytes > b.proc.Bytes
-		}
-		return a.proc.PID < b.proc.PID
+		return cmp.Compare(a.proc.PID, b.proc.PID)
 	})
 	p.Processes = make([]snapshot.Process, len(list))
 	for i := range list {
 		p.Processes[i] = list[i].proc
 	}
 	p.Process, p.PID = list[0].proc.Name, list[0].proc.PID
-	return unknown
+	return cands, unknown
 }
 
 // procOf returns the process with pid, or one with only the pid when it

@@ -288,6 +288,11 @@ func TestFixtureIncremental(t *testing.T) {
 	if second.Stats.FDsRead != 0 || second.Stats.PidsScanned != 0 || second.Stats.NewProcesses != 0 {
 		t.Errorf("idle refresh: %+v, want nothing read", second.Stats)
 	}
+	// Nothing changed: the second table shares the first one's sockets and
+	// index instead of building them again.
+	if &second.Sockets[0] != &first.Sockets[0] || len(second.Sockets) != len(first.Sockets) || len(second.conns) != len(first.conns) {
+		t.Error("an unchanged table was built again instead of shared")
+	}
 
 	// sshd (pid 100) accepts a new connection on fd 9.
 	f, err := os.OpenFile(filepath.Join(dir, "net", "tcp"), os.O_APPEND|os.O_WRONLY, 0)
@@ -317,6 +322,10 @@ func TestFixtureIncremental(t *testing.T) {
 	}
 	if !found {
 		t.Error("new socket 1007 not attributed to pid 100")
+	}
+	if &third.Sockets[0] == &second.Sockets[0] || len(third.Sockets) != len(second.Sockets)+1 || len(third.conns) != len(second.conns)+1 {
+		t.Errorf("a changed table: %d sockets, %d connections after %d, %d; want a new table with one more of each",
+			len(third.Sockets), len(third.conns), len(second.Sockets), len(second.conns))
 	}
 	// Only owners are scanned (the exited process's socket was given up on),
 	// and of them only descriptors not known yet are read.

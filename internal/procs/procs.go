@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -297,6 +298,7 @@ type Scanner struct {
 	procs      *processCache
 	recent     map[tupleKey]recentOwner
 	wantConns  atomic.Bool
+	last       *Table // the table of the last refresh
 }
 
 // WantConnections makes the next refresh list the TCP connections afresh
@@ -309,6 +311,9 @@ type socketReader interface {
 	// read lists the sockets and their owners; full rescans every
 	// process's descriptors, tcpConns lists the TCP connections afresh.
 	read(ctx context.Context, root string, full, tcpConns bool) ([]Socket, RefreshStats, error)
+	// recycle hands back a slice read returned that no table kept, for
+	// the next read to fill.
+	recycle(socks []Socket)
 }
 
 // NewScanner returns a Scanner with the given options.
@@ -381,7 +386,16 @@ func (s *Scanner) Refresh(ctx context.Context) (*Table, error) {
 		Sockets:    socks,
 		Privileged: s.privileged && stats.Denied == 0,
 	}
-	t.index()
+	if l := s.last; l != nil && slices.Equal(l.Sockets, socks) {
+		// Nothing changed (the usual case): share the last table's
+		// immutable sockets and index instead of building them again.
+		s.sockets.recycle(socks)
+		t.Sockets = l.Sockets
+		t.listen, t.byPeer, t.conns, t.bound = l.listen, l.byPeer, l.conns, l.bound
+	} else {
+		t.index()
+	}
+	s.last = t
 	t.Processes, stats.NewProcesses = s.procs.lookup(ctx, root, pids)
 	stats.Processes = len(t.Processes)
 	t.recent = s.carryRecent(t, start)

@@ -211,6 +211,22 @@ type linuxSockets struct {
 	// listed, carried into refreshes that list only TCP listeners.
 	tcpConns     []Socket
 	tcpConnsRead bool
+
+	// spare is a slice no table holds, handed back by recycle, which the
+	// next listing fills instead of allocating.
+	spare []Socket
+}
+
+func (l *linuxSockets) recycle(socks []Socket) { l.spare = socks[:0] }
+
+// buffer returns an empty slice with room for n sockets: the spare one
+// when it is large enough.
+func (l *linuxSockets) buffer(n int) []Socket {
+	if b := l.spare; cap(b) >= n {
+		l.spare = nil
+		return b[:0]
+	}
+	return make([]Socket, 0, n)
 }
 
 // maxNetlinkFails is how many refreshes in a row may fail to list the
@@ -274,7 +290,7 @@ func (l *linuxSockets) readHostTable(ctx context.Context, root string, tcpConns 
 	hint := l.lastLen + l.lastLen/8 + len(l.foreign) + 16
 	if !l.noNetlink && filepath.Clean(root) == "/proc" {
 		listenOnly := !tcpConns && l.tcpConnsRead
-		socks, err := l.listDiag(listenOnly, make([]Socket, 0, hint))
+		socks, err := l.listDiag(listenOnly, l.buffer(hint))
 		if err == nil {
 			l.netlinkFails = 0
 			if listenOnly {
@@ -288,7 +304,7 @@ func (l *linuxSockets) readHostTable(ctx context.Context, root string, tcpConns 
 		l.netlinkFails++
 		l.noNetlink = l.netlinkFails >= maxNetlinkFails
 	}
-	socks, err = readTables(ctx, filepath.Join(root, "net"), false, make([]Socket, 0, hint))
+	socks, err = readTables(ctx, filepath.Join(root, "net"), false, l.buffer(hint))
 	if err != nil {
 		return nil, false, err
 	}

@@ -17,6 +17,8 @@ type gopsutilSockets struct{}
 
 func newSocketReader() socketReader { return gopsutilSockets{} }
 
+func (gopsutilSockets) recycle([]Socket) {}
+
 func (gopsutilSockets) read(ctx context.Context, _ string, full, _ bool) ([]Socket, RefreshStats, error) {
 	stats := RefreshStats{FullScan: true, Connections: true}
 	conns, err := gnet.ConnectionsWithContext(ctx, "inet")

@@ -7,10 +7,10 @@
 // continues on a fresh one (swap, don't copy); the aggregator reads it,
 // calls Reset and hands it back. Counting a packet does not allocate once
 // a row exists and the flow table has room: a row's first packet may grow
-// the row slice, and the flow table starts small and doubles (up to its
-// capacity) when it is three-quarters full, so its memory follows the
-// busiest interval instead of the worst case. A Tally keeps what it grew
-// to across Reset.
+// the row slice or make a page of the row index, and the flow table starts
+// small and doubles (up to its capacity) when it is three-quarters full,
+// so memory follows the busiest interval instead of the worst case. A
+// Tally keeps what it grew to across Reset.
 package tally
 
 import (
@@ -57,9 +57,12 @@ type flowID struct {
 
 // Tally is the counters of one interval. See the package comment.
 type Tally struct {
-	// slots maps a key index to 1 + its position in Rows (0 = absent):
-	// a fixed 1 MiB array, so a lookup is one load and no hashing.
-	slots [key.NumIndex]int32
+	// slots maps a key index to 1 + its position in Rows (0 = absent), in
+	// pages of slotPage entries made on a row's first packet: a lookup is
+	// two loads and no hashing, and only the pages of ports that had
+	// traffic take memory (a flat array would be 1 MiB per tally, which
+	// the GC counts as live and lets that much garbage pile up on top).
+	slots [key.NumIndex / slotPage]*[slotPage]int32
 	// Rows are the rows with traffic in this interval, in first-seen order.
 	Rows []Row
 	// Other counts frames that are not counted per port.
@@ -139,14 +142,22 @@ func (t *Tally) growFlows() bool {
 	return true
 }
 
+// slotPage is the number of key indexes per page of Tally.slots.
+const slotPage = 256
+
 // Add counts a packet of wireLen bytes classified as r.
 func (t *Tally) Add(r *classify.Result, wireLen uint64) {
 	idx := r.Key.Index()
-	s := t.slots[idx]
+	page := t.slots[idx/slotPage]
+	if page == nil {
+		page = new([slotPage]int32)
+		t.slots[idx/slotPage] = page
+	}
+	s := page[idx%slotPage]
 	if s == 0 {
 		t.Rows = append(t.Rows, Row{Index: idx})
 		s = int32(len(t.Rows))
-		t.slots[idx] = s
+		page[idx%slotPage] = s
 	}
 	row := &t.Rows[s-1]
 	count(&row.C, r.Dir, wireLen)
@@ -217,7 +228,8 @@ func (t *Tally) NumFlows() int { return len(t.usedFlows) }
 // what it held.
 func (t *Tally) Reset() {
 	for i := range t.Rows {
-		t.slots[t.Rows[i].Index] = 0
+		idx := t.Rows[i].Index
+		t.slots[idx/slotPage][idx%slotPage] = 0
 	}
 	t.Rows = t.Rows[:0]
 	t.Other = snapshot.Counters{}
