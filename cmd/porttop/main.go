@@ -37,6 +37,7 @@ func main() {
 	// which porttop's own decoder never reads (5 MiB), and keep the heap
 	// near what is live.
 	trim.GopacketTables()
+	memlimit.SetGCPercent(os.Getenv("GOGC"))
 	memlimit.Run(context.Background(), 5*time.Second, os.Getenv("GOMEMLIMIT"))
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

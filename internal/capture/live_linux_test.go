@@ -197,3 +197,20 @@ func TestRingCloseWhileHoldingPacket(t *testing.T) {
 		t.Fatalf("ReadPacket on a closed idle source: %v, want io.EOF", err)
 	}
 }
+
+// TestRingGeometry checks how --buffer sizes are cut into blocks.
+func TestRingGeometry(t *testing.T) {
+	for _, c := range []struct{ size, blockSize, blocks int }{
+		{4 << 20, 1 << 20, 4},
+		{8 << 20, 1 << 20, 8},
+		{2 << 20, 512 << 10, 4},
+		{1 << 20, 256 << 10, 4},
+		{100 << 10, 64 << 10, 4}, // too small: rounded up to four of the smallest blocks
+		{5 << 20, 1 << 20, 5},
+	} {
+		bs, n := ringGeometry(c.size)
+		if bs != c.blockSize || n != c.blocks {
+			t.Errorf("ringGeometry(%d) = %d x %d, want %d x %d", c.size, n, bs, c.blocks, c.blockSize)
+		}
+	}
+}

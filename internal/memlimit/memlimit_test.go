@@ -39,3 +39,16 @@ func TestRun(t *testing.T) {
 		t.Fatalf("limit %d, want %d", got, For(liveHeap()))
 	}
 }
+
+func TestSetGCPercent(t *testing.T) {
+	old := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(old)
+	SetGCPercent("200") // the user's GOGC wins: nothing set
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("GOGC changed to %d despite the user's GOGC", got)
+	}
+	SetGCPercent("")
+	if got := debug.SetGCPercent(100); got != GCPercent {
+		t.Fatalf("GOGC %d, want %d", got, GCPercent)
+	}
+}
