@@ -98,6 +98,9 @@ func openAFPacket(opts LiveOptions) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultWakeableTimeout
+	}
 	blockSize, blocks := ringGeometry(opts.BufferSize)
 	wait := min(opts.Timeout, afpMaxBlockWait)
 	r, err := openRing(ringConfig{

@@ -20,8 +20,12 @@ const (
 	// dropped no packet at 250k packets/s on lo (docs/PERFORMANCE.md);
 	// every page of it is resident, so it is a large part of porttop's RSS.
 	DefaultBufferSize = 4 << 20
-	// DefaultTimeout is the read timeout.
+	// DefaultTimeout is the read timeout of the libpcap engine.
 	DefaultTimeout = 100 * time.Millisecond
+	// DefaultWakeableTimeout is the read timeout of the AF_PACKET engine,
+	// whose waits Close and Wake cut short, so it need not wake up often
+	// on an idle link to let its caller tick.
+	DefaultWakeableTimeout = time.Second
 )
 
 const (
@@ -40,7 +44,8 @@ type LiveOptions struct {
 	BufferSize int
 	// Timeout is the read timeout: ReadPacket returns ErrTimeout after it
 	// on an idle link, so callers can tick and Close returns promptly
-	// (default 100ms).
+	// (default DefaultTimeout for libpcap, DefaultWakeableTimeout for
+	// AF_PACKET).
 	Timeout time.Duration
 	// Filter is a BPF expression in tcpdump syntax; it also matches
 	// VLAN-tagged frames (see FilterExpression). Empty: every packet.
@@ -76,10 +81,7 @@ func (o LiveOptions) withDefaults() (LiveOptions, error) {
 	if o.BufferSize < 0 || o.BufferSize > maxBufferSize {
 		return o, fmt.Errorf("buffer size %d out of range (1 to %d bytes)", o.BufferSize, maxBufferSize)
 	}
-	if o.Timeout == 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.Timeout < time.Millisecond {
+	if o.Timeout != 0 && o.Timeout < time.Millisecond {
 		return o, fmt.Errorf("read timeout %v too short (at least 1ms)", o.Timeout)
 	}
 	switch o.Engine {
@@ -135,6 +137,9 @@ type pcapSource struct {
 
 // openPcap opens a live capture through a libpcap inactive handle.
 func openPcap(opts LiveOptions) (Source, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
 	ih, err := pcap.NewInactiveHandle(opts.Interface)
 	if err != nil {
 		return nil, openError(opts.Interface, err)

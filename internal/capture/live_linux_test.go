@@ -214,3 +214,48 @@ func TestRingGeometry(t *testing.T) {
 		}
 	}
 }
+
+// TestRingWake checks that Wake cuts a long wait short, whether it comes
+// while ReadPacket waits or before it, and that the ring's default read
+// timeout is the long one.
+func TestRingWake(t *testing.T) {
+	needRoot(t)
+	src, err := OpenLive(LiveOptions{Interface: loopback(t), Engine: EngineAFPacket, Filter: "udp and port 9 and host 192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if r := src.(*ring); r.timeout != DefaultWakeableTimeout {
+		t.Fatalf("read timeout %v, want %v", r.timeout, DefaultWakeableTimeout)
+	}
+	src.Close()
+	src, err = OpenLive(LiveOptions{Interface: loopback(t), Engine: EngineAFPacket, Timeout: time.Minute, Filter: "udp and port 9 and host 192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	w := src.(Waker)
+	var ci Info
+	for _, early := range []bool{false, true} {
+		if early {
+			w.Wake()
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := src.ReadPacket(&ci)
+			done <- err
+		}()
+		if !early {
+			time.Sleep(50 * time.Millisecond) // let it wait (the test passes either way)
+			w.Wake()
+		}
+		select {
+		case err := <-done:
+			if err != ErrTimeout {
+				t.Fatalf("woken ReadPacket (wake before the read %v): %v, want ErrTimeout", early, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("ReadPacket with a 1-minute timeout not woken within 10s (wake before the read %v)", early)
+		}
+	}
+}

@@ -70,6 +70,7 @@ type ring struct {
 	nblocks int
 	timeout time.Duration
 	state   atomic.Int32
+	woken   atomic.Bool // Wake was called and no wait has returned for it yet
 
 	// Reader's position; only the reading goroutine touches these.
 	busy  bool   // this reader set ringBusy
@@ -236,10 +237,14 @@ func (r *ring) wait() error {
 	if err := r.file.SetReadDeadline(time.Now().Add(r.timeout)); err != nil {
 		return err
 	}
-	// Close sets ringClosing before it moves the deadline into the past,
-	// so either this load sees it or the wait below is cut short.
+	// Close and Wake set their flag before they move the deadline into
+	// the past, so either these loads see it or the wait below is cut
+	// short.
 	if r.state.Load() != ringBusy {
 		return io.EOF
+	}
+	if r.woken.Swap(false) {
+		return ErrTimeout
 	}
 	err := r.conn.Read(r.ready)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -296,6 +301,12 @@ func (r *ring) Close() error {
 			return nil
 		}
 	}
+}
+
+// Wake implements Waker. It may be called from any goroutine.
+func (r *ring) Wake() {
+	r.woken.Store(true)
+	r.file.SetReadDeadline(time.Unix(1, 0))
 }
 
 // LinkType implements Source: SOCK_RAW on Ethernet and loopback

@@ -26,6 +26,15 @@ type Stats struct {
 	IfDropped uint64 // packets dropped by the interface or driver
 }
 
+// Waker is implemented by live sources whose wait for packets can be cut
+// short: Wake makes a ReadPacket waiting in another goroutine return
+// ErrTimeout at once, or the next one that would wait, so that its caller
+// can act (hand over a tally at a tick) without a short read timeout
+// waking it all the time on an idle link.
+type Waker interface {
+	Wake()
+}
+
 // ErrTimeout is returned by ReadPacket when no packet arrived within the
 // source's read timeout. The caller should simply call ReadPacket again.
 var ErrTimeout = errors.New("capture: read timeout")

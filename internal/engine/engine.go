@@ -271,6 +271,14 @@ func (e *Engine) tick(ctx context.Context, now time.Time) {
 	a := e.agg
 	a.beginInterval()
 	e.epoch.Add(1)
+	for _, w := range e.workers {
+		if w == nil {
+			continue
+		}
+		if wk, ok := w.src.(capture.Waker); ok {
+			wk.Wake() // hand the tally over now, not at the next read timeout
+		}
+	}
 	e.collect(now)
 	d := now.Sub(a.last)
 	a.last = now
