@@ -280,7 +280,9 @@ func (r *ring) teardown() {
 
 // Close implements Source. It may be called from another goroutine while
 // ReadPacket waits or the caller handles a packet: the reader then tears
-// the ring down at its next step and returns io.EOF.
+// the ring down at its next step and returns io.EOF. (Should no
+// ReadPacket follow a Close made while a packet was out, the ring and the
+// socket are released when the source is garbage collected.)
 func (r *ring) Close() error {
 	for {
 		switch s := r.state.Load(); s {

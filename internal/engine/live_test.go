@@ -290,3 +290,79 @@ func TestNewNeedsASource(t *testing.T) {
 		t.Fatal("New without sources succeeded")
 	}
 }
+
+// wakeableSource hands out its frames, then blocks in ReadPacket until
+// Wake (or 30 s, standing in for a long read timeout).
+type wakeableSource struct {
+	fakeSource
+	wake    chan struct{}
+	blocked chan struct{} // closed when it first blocks: every frame read
+	once    sync.Once
+}
+
+func (w *wakeableSource) ReadPacket(ci *capture.Info) ([]byte, error) {
+	if w.next < len(w.frames) {
+		return w.fakeSource.ReadPacket(ci)
+	}
+	w.mu.Lock()
+	closed := w.closed
+	w.mu.Unlock()
+	if closed {
+		return nil, io.EOF
+	}
+	w.once.Do(func() { close(w.blocked) })
+	select {
+	case <-w.wake:
+	case <-time.After(30 * time.Second):
+	}
+	return nil, capture.ErrTimeout
+}
+
+func (w *wakeableSource) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *wakeableSource) Close() error {
+	w.fakeSource.Close()
+	w.Wake()
+	return nil
+}
+
+// TestLiveWakesSourcesAtTick checks that a tick wakes a source that
+// implements capture.Waker, so a worker waiting with a long read timeout
+// hands its tally over at once instead of being merged a tick late.
+func TestLiveWakesSourcesAtTick(t *testing.T) {
+	frames, wire, wantBytes := referenceFrames(t)
+	clock := &fakeClock{now: genStart, ch: make(chan time.Time)}
+	src := &wakeableSource{fakeSource: fakeSource{name: "eth0", frames: frames, wire: wire, ts: genStart},
+		wake: make(chan struct{}, 1), blocked: make(chan struct{})}
+	sink := make(chanSink, 16)
+	e, err := New(Config{Interval: time.Second, SwapWait: 5 * time.Second}, Inputs{Sources: []capture.Source{src}, Clock: clock}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	select { // let the worker read every frame and block
+	case <-src.blocked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker did not read the frames within 10s")
+	}
+	start := time.Now()
+	clock.tick(time.Second)
+	s := <-sink
+	if s.Capture.Bytes != wantBytes {
+		t.Errorf("first tick captured %d bytes, want %d: the blocked worker was not woken", s.Capture.Bytes, wantBytes)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("the tick took %v: the worker waited out its read timeout", d)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v after cancel", err)
+	}
+}
