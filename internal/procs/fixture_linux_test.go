@@ -293,6 +293,10 @@ func TestFixtureIncremental(t *testing.T) {
 	if &second.Sockets[0] != &first.Sockets[0] || len(second.Sockets) != len(first.Sockets) || len(second.conns) != len(first.conns) {
 		t.Error("an unchanged table was built again instead of shared")
 	}
+	// Every owner known: the process list was not read again.
+	if ls := s.sockets.(*linuxSockets); ls.sincePids != 1 {
+		t.Errorf("refreshes since the process list was read: %d after an unchanged refresh, want 1", ls.sincePids)
+	}
 
 	// sshd (pid 100) accepts a new connection on fd 9.
 	f, err := os.OpenFile(filepath.Join(dir, "net", "tcp"), os.O_APPEND|os.O_WRONLY, 0)
@@ -322,6 +326,9 @@ func TestFixtureIncremental(t *testing.T) {
 	}
 	if !found {
 		t.Error("new socket 1007 not attributed to pid 100")
+	}
+	if ls := s.sockets.(*linuxSockets); ls.sincePids != 0 {
+		t.Errorf("a new socket did not make the refresh read the process list (%d refreshes since)", ls.sincePids)
 	}
 	if &third.Sockets[0] == &second.Sockets[0] || len(third.Sockets) != len(second.Sockets)+1 || len(third.conns) != len(second.conns)+1 {
 		t.Errorf("a changed table: %d sockets, %d connections after %d, %d; want a new table with one more of each",

@@ -215,6 +215,30 @@ type linuxSockets struct {
 	// spare is a slice no table holds, handed back by recycle, which the
 	// next listing fills instead of allocating.
 	spare []Socket
+
+	// pidList is the last list of processes, sincePids the refreshes
+	// since it was read (see pidsEvery).
+	pidList   []int32
+	sincePids int
+}
+
+// anyUnknown reports whether a socket in socks has an inode whose owner
+// is neither known nor given up on.
+func (l *linuxSockets) anyUnknown(socks []Socket) bool {
+	for i := range socks {
+		in := socks[i].Inode
+		if in == 0 {
+			continue
+		}
+		if _, ok := l.owner[in]; ok {
+			continue
+		}
+		if _, ok := l.givenUp[in]; ok {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 func (l *linuxSockets) recycle(socks []Socket) { l.spare = socks[:0] }
@@ -243,17 +267,28 @@ func newSocketReader() socketReader {
 	}
 }
 
+// pidsEvery is how many refreshes may reuse the last list of processes
+// when every socket's owner is already known: the list is needed to find
+// new sockets' owners, and otherwise only to notice owners that exited
+// while another process kept their socket.
+const pidsEvery = 5
+
 func (l *linuxSockets) read(ctx context.Context, root string, full, tcpConns bool) ([]Socket, RefreshStats, error) {
 	var stats RefreshStats
-	pidList, err := l.updatePids(root)
-	if err != nil {
-		return nil, stats, err
-	}
 	socks, listed, err := l.readHostTable(ctx, root, tcpConns)
 	if err != nil {
 		return nil, stats, err
 	}
 	stats.Connections = listed
+	pidList := l.pidList
+	if full || pidList == nil || l.sincePids >= pidsEvery || l.anyUnknown(socks) || l.anyUnknown(l.foreign) {
+		if pidList, err = l.updatePids(root); err != nil {
+			return nil, stats, err
+		}
+		l.pidList, l.sincePids = pidList, 0
+	} else {
+		l.sincePids++
+	}
 	if full || !l.foreignRead {
 		l.foreign = l.foreignListeners(ctx, root, pidList, nil, socks)
 		l.foreignRead = true
