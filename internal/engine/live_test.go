@@ -75,9 +75,11 @@ func (f *fakeSource) Close() error {
 
 // fakeClock ticks when the test says so.
 type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-	ch  chan time.Time
+	mu      sync.Mutex
+	now     time.Time
+	ch      chan time.Time
+	started chan struct{} // closed by NewTicker: Run has read its start time
+	once    sync.Once
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -85,12 +87,33 @@ func (c *fakeClock) Now() time.Time {
 	defer c.mu.Unlock()
 	return c.now
 }
-func (c *fakeClock) NewTicker(time.Duration) Ticker { return c }
-func (c *fakeClock) C() <-chan time.Time            { return c.ch }
-func (c *fakeClock) Stop()                          {}
 
-// tick advances the clock by d and delivers a tick.
+func (c *fakeClock) startedCh() chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started == nil {
+		c.started = make(chan struct{})
+	}
+	return c.started
+}
+
+func (c *fakeClock) NewTicker(time.Duration) Ticker {
+	ch := c.startedCh()
+	c.once.Do(func() { close(ch) })
+	return c
+}
+func (c *fakeClock) C() <-chan time.Time { return c.ch }
+func (c *fakeClock) Stop()               {}
+
+// tick advances the clock by d and delivers a tick. It first waits for
+// Run to make its ticker: Run reads its start time before that, and a
+// clock advanced before it would make the first interval zero long.
 func (c *fakeClock) tick(d time.Duration) {
+	select {
+	case <-c.startedCh():
+	case <-time.After(10 * time.Second):
+		panic("fakeClock: Run made no ticker within 10s")
+	}
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	now := c.now
