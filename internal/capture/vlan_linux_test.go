@@ -1,22 +1,15 @@
 package capture
 
 import (
-	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
-)
 
-// vlanChildEnv marks the copy of the test binary that runs inside the
-// namespace made by TestVLANOffloadLength.
-const vlanChildEnv = "PORTTOP_VLAN_NETNS_CHILD"
+	"github.com/porttop/porttop/internal/netnstest"
+)
 
 // TestVLANOffloadLength checks the wire length of 802.1Q-tagged frames
 // whose tag the kernel keeps out of the frame: on receive it moves the tag
@@ -26,54 +19,17 @@ const vlanChildEnv = "PORTTOP_VLAN_NETNS_CHILD"
 // namespace with a veth pair; the child test writes tagged frames into one
 // end and captures them on the other. It needs root and ip(8).
 func TestVLANOffloadLength(t *testing.T) {
-	if os.Getenv(vlanChildEnv) != "" {
-		t.Skip("inside the namespace")
-	}
-	needRoot(t)
-	ipCmd, err := exec.LookPath("ip")
-	if err != nil {
-		t.Skip("needs the ip command")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	ns := "porttop-vlan-" + strconv.Itoa(os.Getpid())
-	ip := func(args ...string) error {
-		out, err := exec.CommandContext(ctx, ipCmd, args...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-		}
-		return nil
-	}
-	if err := ip("netns", "add", ns); err != nil {
-		t.Skipf("cannot create a network namespace here: %v", err)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command(ipCmd, "netns", "del", ns).CombinedOutput(); err != nil {
-			t.Errorf("deleting namespace %s: %v: %s", ns, err, out)
-		}
-	})
-	for _, args := range [][]string{
-		{"-n", ns, "link", "add", "pt0", "type", "veth", "peer", "name", "pt1"},
-		{"-n", ns, "link", "set", "pt0", "up"},
-		{"-n", ns, "link", "set", "pt1", "up"},
-	} {
-		if err := ip(args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	child := exec.CommandContext(ctx, ipCmd, "netns", "exec", ns, os.Args[0], "-test.run=^TestVLANOffloadChild$", "-test.v", "-test.count=1")
-	child.Env = append(os.Environ(), vlanChildEnv+"=1")
-	out, err := child.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestVLANOffloadChild") {
-		t.Fatalf("capture inside the namespace failed: %v\n%s", err, out)
-	}
-	t.Logf("%s", out)
+	ns := netnstest.New(t, "porttop-vlan")
+	ns.IP("link", "add", "pt0", "type", "veth", "peer", "name", "pt1")
+	ns.IP("link", "set", "pt0", "up")
+	ns.IP("link", "set", "pt1", "up")
+	t.Logf("%s", ns.Run("TestVLANOffloadChild"))
 }
 
 // TestVLANOffloadChild is the half of TestVLANOffloadLength that runs
 // inside its namespace.
 func TestVLANOffloadChild(t *testing.T) {
-	if os.Getenv(vlanChildEnv) == "" {
+	if !netnstest.InChild() {
 		t.Skip("runs only inside TestVLANOffloadLength's namespace")
 	}
 	const sends, payload = 20, 50
