@@ -38,22 +38,30 @@ func listenBoth(t *testing.T) (*net.TCPListener, *net.UDPConn) {
 	return tl, ul
 }
 
+// connect opens a TCP connection to the listener tl and returns both ends
+// (closed with the test).
+func connect(t *testing.T, tl *net.TCPListener) (client, server net.Conn) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", tl.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	sc, err := tl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	return c, sc
+}
+
 func TestLiveOwnListeners(t *testing.T) {
 	tl, ul := listenBoth(t)
 	tport := uint16(tl.Addr().(*net.TCPAddr).Port)
 	uport := uint16(ul.LocalAddr().(*net.UDPAddr).Port)
 
 	// A connection from this process to its own listener.
-	c, err := net.DialTimeout("tcp4", tl.Addr().String(), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	sc, err := tl.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
+	c, _ := connect(t, tl)
 
 	tb, err := NewScanner(Options{}).Refresh(context.Background())
 	if err != nil {

@@ -309,26 +309,8 @@ func TestDiagMatchesProc(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ul6.Close()
-	c, err := net.DialTimeout("tcp4", tl.Addr().String(), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	sc, err := tl.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
-	c6, err := net.DialTimeout("tcp6", tl6.Addr().String(), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c6.Close()
-	sc6, err := tl6.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc6.Close()
+	c, sc := connect(t, tl)
+	c6, sc6 := connect(t, tl6)
 
 	ctx := context.Background()
 	var mismatch []string
@@ -426,23 +408,6 @@ func TestFixtureSkipsNetlink(t *testing.T) {
 	}
 }
 
-// connect opens a TCP connection to the listener tl and returns the
-// client's end (the server's end is closed with the test).
-func connect(t *testing.T, tl *net.TCPListener) net.Conn {
-	t.Helper()
-	c, err := net.DialTimeout("tcp4", tl.Addr().String(), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	sc, err := tl.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sc.Close() })
-	return c
-}
-
 // hasLocal reports whether socks holds a socket of proto whose local end is a.
 func hasLocal(socks []Socket, proto key.Proto, a net.Addr) bool {
 	want := netip.MustParseAddrPort(a.String())
@@ -464,7 +429,7 @@ func TestListenOnlyRefreshes(t *testing.T) {
 		t.Skipf("netlink sock_diag unavailable: %v", err)
 	}
 	tl, ul := listenBoth(t)
-	c1 := connect(t, tl)
+	c1, _ := connect(t, tl)
 	lo, err := readDiag(true, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -490,8 +455,8 @@ func TestListenOnlyRefreshes(t *testing.T) {
 		{fresh: true},  // seq 1: the first lists everything
 		{fresh: false}, // seq 2: carried over
 		{fresh: true},  // seq 3: every 3rd
-		{fresh: false, want: func() { c2 = connect(t, tl) }}, // seq 4: c2 is not listed yet
-		{fresh: true, want: s.WantConnections},               // seq 5: asked for
+		{fresh: false, want: func() { c2, _ = connect(t, tl) }}, // seq 4: c2 is not listed yet
+		{fresh: true, want: s.WantConnections},                  // seq 5: asked for
 	} {
 		if step.want != nil {
 			step.want()
@@ -553,7 +518,7 @@ func TestWatcherAsksForConnections(t *testing.T) {
 	}
 
 	refresh() // lists connections
-	c := connect(t, tl)
+	c, _ := connect(t, tl)
 	if tb := refresh(); tb.Stats.Connections {
 		t.Fatal("second refresh listed connections")
 	}
