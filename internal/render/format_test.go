@@ -129,3 +129,19 @@ func TestSparkline(t *testing.T) {
 		})
 	}
 }
+
+func TestPeak(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{-3, 0}, 0},
+		{[]float64{1, 5, 2}, 5},
+		{[]float64{1, math.Inf(1), 4, math.NaN()}, 4},
+	} {
+		if got := Peak(c.in); got != c.want {
+			t.Errorf("Peak(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

@@ -16,12 +16,7 @@ func Sparkline(values []float64, width int) string {
 	if len(values) > width {
 		values = values[len(values)-width:]
 	}
-	peak := 0.0
-	for _, v := range values {
-		if v > peak && !math.IsInf(v, 1) {
-			peak = v
-		}
-	}
+	peak := Peak(values)
 	out := make([]rune, 0, width)
 	for range width - len(values) {
 		out = append(out, ' ')
@@ -38,4 +33,16 @@ func Sparkline(values []float64, width int) string {
 		}
 	}
 	return string(out)
+}
+
+// Peak returns the largest finite value of values, or 0 when none is
+// positive: the top of a chart's scale.
+func Peak(values []float64) float64 {
+	peak := 0.0
+	for _, v := range values {
+		if v > peak && !math.IsInf(v, 0) {
+			peak = v
+		}
+	}
+	return peak
 }

@@ -378,12 +378,7 @@ func ifacesText(s *sample, st *viewState, th theme) string {
 
 // writeChart writes a titled bar chart of values (bytes/s, oldest first).
 func writeChart(b *strings.Builder, name string, values []float64, width, height int, bits bool, th theme, color string) {
-	peak := 0.0
-	for _, v := range values {
-		if v > peak && !math.IsInf(v, 0) {
-			peak = v
-		}
-	}
+	peak := render.Peak(values)
 	fmt.Fprintf(b, "%s  peak %s over the last %d ticks\n", th.b(name), render.FormatRate(peak, bits), len(values))
 	for _, line := range chartLines(values, width, height) {
 		b.WriteString("  " + th.c(color, line) + "\n")
@@ -403,12 +398,7 @@ func chartLines(values []float64, width, height int) []string {
 	if len(values) > width {
 		values = values[len(values)-width:]
 	}
-	peak := 0.0
-	for _, v := range values {
-		if v > peak && !math.IsInf(v, 0) {
-			peak = v
-		}
-	}
+	peak := render.Peak(values)
 	eighths := make([]int, width)
 	off := width - len(values)
 	for i, v := range values {
