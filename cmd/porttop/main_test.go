@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/porttop/porttop/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -63,26 +65,6 @@ func porttop(t *testing.T, cred *syscall.Credential, args ...string) (string, st
 
 const ref = "../../testdata/reference.pcap"
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/porttop -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test ./cmd/porttop -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
 func TestGoldenOffline(t *testing.T) {
 	tests := []struct {
 		golden string
@@ -104,7 +86,7 @@ func TestGoldenOffline(t *testing.T) {
 			if code != 0 || errOut != "" {
 				t.Fatalf("exit %d, stderr %q", code, errOut)
 			}
-			golden(t, tt.golden, out)
+			golden.Check(t, tt.golden, []byte(out), *update)
 		})
 	}
 }

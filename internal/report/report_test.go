@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/porttop/porttop/internal/golden"
 	"github.com/porttop/porttop/internal/key"
 	"github.com/porttop/porttop/internal/portset"
 	"github.com/porttop/porttop/internal/render"
@@ -94,20 +93,7 @@ func TestGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := render3(t, tt.format, tt.o)
-			path := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s (run go test -update after checking):\n%s", tt.name, path, got)
-			}
+			golden.Check(t, tt.name+".golden", render3(t, tt.format, tt.o), *update)
 		})
 	}
 }

@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/porttop/porttop/internal/golden"
 	"github.com/porttop/porttop/internal/key"
 )
 
@@ -41,23 +40,6 @@ func sampleResult() *Result {
 	return r
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
 func TestWriteTable(t *testing.T) {
 	for _, c := range []struct {
 		file string
@@ -67,7 +49,7 @@ func TestWriteTable(t *testing.T) {
 		if err := WriteTable(&b, sampleResult(), c.opts); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, c.file, b.Bytes())
+		golden.Check(t, c.file, b.Bytes(), *update)
 	}
 }
 
@@ -89,7 +71,7 @@ func TestWriteJSON(t *testing.T) {
 	if err := WriteJSON(&b, sampleResult(), ReportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "result.golden.json", b.Bytes())
+	golden.Check(t, "result.golden.json", b.Bytes(), *update)
 
 	// The document is what scripts rely on: check it decodes and holds
 	// the documented fields.

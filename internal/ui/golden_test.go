@@ -2,12 +2,11 @@ package ui
 
 import (
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/porttop/porttop/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden screens in testdata/")
@@ -20,24 +19,7 @@ func checkGolden(t *testing.T, name, screen string) {
 	for i, l := range lines {
 		lines[i] = strings.TrimRight(l, " ")
 	}
-	got := strings.Join(lines, "\n") + "\n"
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("screen differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
+	golden.Check(t, name, []byte(strings.Join(lines, "\n")+"\n"), *update)
 }
 
 func TestGoldenScreens(t *testing.T) {
