@@ -12,7 +12,7 @@ type recorder struct {
 	failed bool
 }
 
-func (r *recorder) Helper()              {}
+func (r *recorder) Helper()               {}
 func (r *recorder) Errorf(string, ...any) { r.failed = true }
 func (r *recorder) Fatalf(string, ...any) { r.failed = true }
 func (r *recorder) Fatal(...any)          { r.failed = true }
