@@ -376,7 +376,7 @@ func mustHave(t *testing.T, socks []Socket, addrs ...net.Addr) {
 // maxNetlinkFails failures in a row.
 func TestRefreshFallsBackToProc(t *testing.T) {
 	tl, _ := listenBoth(t)
-	s := NewScanner(Options{})
+	s := NewScanner(Options{RelistEvery: 1})
 	ls := s.sockets.(*linuxSockets)
 	calls := 0
 	ls.listDiag = func(bool, []Socket) ([]Socket, error) {
@@ -422,8 +422,8 @@ func hasLocal(socks []Socket, proto key.Proto, a net.Addr) bool {
 // TestListenOnlyRefreshes checks the cheap refreshes: a listen-only
 // netlink listing has the TCP listeners and UDP sockets but no TCP
 // connection; a Scanner lists connections on its first refresh, every
-// ConnectionsEvery-th and after WantConnections, and carries the last
-// listed connections, owners included, into the others.
+// ConnectionsEvery-th after that and after WantConnections, and carries
+// the last listed connections, owners included, into the others.
 func TestListenOnlyRefreshes(t *testing.T) {
 	if _, err := readDiag(false, nil); err != nil {
 		t.Skipf("netlink sock_diag unavailable: %v", err)
@@ -439,7 +439,7 @@ func TestListenOnlyRefreshes(t *testing.T) {
 			hasLocal(lo, key.TCP, tl.Addr()), hasLocal(lo, key.UDP, ul.LocalAddr()), hasLocal(lo, key.TCP, c1.LocalAddr()))
 	}
 
-	s := NewScanner(Options{ConnectionsEvery: 3})
+	s := NewScanner(Options{ConnectionsEvery: 3, RelistEvery: 1})
 	ls := s.sockets.(*linuxSockets)
 	var listenOnly []bool
 	ls.listDiag = func(l bool, socks []Socket) ([]Socket, error) {
@@ -454,9 +454,10 @@ func TestListenOnlyRefreshes(t *testing.T) {
 	}{
 		{fresh: true},  // seq 1: the first lists everything
 		{fresh: false}, // seq 2: carried over
-		{fresh: true},  // seq 3: every 3rd
-		{fresh: false, want: func() { c2, _ = connect(t, tl) }}, // seq 4: c2 is not listed yet
-		{fresh: true, want: s.WantConnections},                  // seq 5: asked for
+		{fresh: false}, // seq 3: carried over
+		{fresh: true},  // seq 4: the 3rd since the last listing
+		{fresh: false, want: func() { c2, _ = connect(t, tl) }}, // seq 5: c2 is not listed yet
+		{fresh: true, want: s.WantConnections},                  // seq 6: asked for
 	} {
 		if step.want != nil {
 			step.want()

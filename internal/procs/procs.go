@@ -104,6 +104,10 @@ type RefreshStats struct {
 	// refresh, false when they were carried over from an earlier one (see
 	// Options.ConnectionsEvery).
 	Connections bool
+	// Kept is true when this refresh listed nothing and kept the last
+	// table, the kernel's socket counts being unchanged (see
+	// Options.RelistEvery).
+	Kept bool
 	// Unresolved counts sockets held by a process that could not be found;
 	// Denied counts processes whose descriptors could not be read for lack
 	// of privilege.
@@ -268,6 +272,15 @@ type Options struct {
 	// connections last listed, unless Scanner.WantConnections asked for a
 	// fresh listing. The first refresh always lists them.
 	ConnectionsEvery int
+	// RelistEvery bounds how long a table is kept (default 5). Where the
+	// kernel counts its sockets (Linux: /proc/net/sockstat), a refresh
+	// that finds the counts unchanged since the last listing keeps the
+	// last table instead of listing again: most of an idle host's refresh
+	// cost is the kernel's walk of its UDP hash table. The counts miss a
+	// socket closed and another opened between two refreshes, a TCP
+	// connection changing state and a UDP socket connecting, so every
+	// RelistEvery-th refresh in a row lists anyway. 1 lists every time.
+	RelistEvery int
 }
 
 func (o Options) withDefaults() Options {
@@ -282,6 +295,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ConnectionsEvery <= 0 {
 		o.ConnectionsEvery = 10
+	}
+	if o.RelistEvery <= 0 {
+		o.RelistEvery = 5
 	}
 	return o
 }
@@ -299,6 +315,9 @@ type Scanner struct {
 	recent     map[tupleKey]recentOwner
 	wantConns  atomic.Bool
 	last       *Table // the table of the last refresh
+	// kept counts the refreshes in a row that kept the last table,
+	// sinceConns the refreshes since the TCP connections were listed.
+	kept, sinceConns int
 }
 
 // WantConnections makes the next refresh list the TCP connections afresh
@@ -314,6 +333,10 @@ type socketReader interface {
 	// recycle hands back a slice read returned that no table kept, for
 	// the next read to fill.
 	recycle(socks []Socket)
+	// skip reports whether the kernel's counts of sockets are what they
+	// were at the last read, so that a refresh may keep the last table;
+	// it is false where no such counts can be read cheaply.
+	skip(root string) bool
 }
 
 // NewScanner returns a Scanner with the given options.
@@ -363,14 +386,33 @@ func (s *Scanner) Refresh(ctx context.Context) (*Table, error) {
 	ctx = withRoot(ctx, root)
 	s.seq++
 	full := s.seq%uint64(s.opts.FullRescanEvery) == 0
-	conns := s.wantConns.Swap(false) || s.seq%uint64(s.opts.ConnectionsEvery) == 0
+	asked := s.wantConns.Swap(false)
+	if l := s.last; l != nil && !full && !asked && s.kept+1 < s.opts.RelistEvery && s.sockets.skip(root) {
+		// No socket came or went, as far as the kernel's counts tell:
+		// keep the last table, sockets, index and owners alike.
+		s.kept++
+		s.sinceConns++
+		t := *l
+		t.Seq, t.Time = s.seq, start
+		t.Stats = RefreshStats{Kept: true, Sockets: len(t.Sockets), Processes: len(t.Processes)}
+		t.Stats.Duration = s.now().Sub(start)
+		s.last = &t
+		return &t, nil
+	}
+	conns := asked || s.sinceConns+1 >= s.opts.ConnectionsEvery
 	socks, stats, err := s.sockets.read(ctx, root, full, conns)
 	if err != nil {
-		if conns {
+		if asked {
 			s.wantConns.Store(true)
 		}
 		s.seq--
 		return nil, fmt.Errorf("read socket table: %w", err)
+	}
+	s.kept = 0
+	if stats.Connections {
+		s.sinceConns = 0
+	} else {
+		s.sinceConns++
 	}
 	pids := make(map[int32]struct{})
 	for i := range socks {

@@ -220,6 +220,49 @@ type linuxSockets struct {
 	// since it was read (see pidsEvery).
 	pidList   []int32
 	sincePids int
+
+	// countSockets reads the kernel's socket counts (sockstat, or a fake);
+	// listed holds them as read just before the last listing of the
+	// host's table, listedOK whether they were (see skip).
+	countSockets func() (sockCounts, bool)
+	listed       sockCounts
+	listedOK     bool
+}
+
+// skip reports whether this refresh may keep the last listing: the host's
+// table was last listed from the real /proc, with its socket counts read
+// just before, and the kernel's counts are still the same. A skipped
+// refresh counts toward pidsEvery as one that listed.
+func (l *linuxSockets) skip(root string) bool {
+	if !l.listedOK || filepath.Clean(root) != "/proc" {
+		return false
+	}
+	if c, ok := l.countSockets(); !ok || c != l.listed {
+		return false
+	}
+	l.sincePids++
+	return true
+}
+
+// sockstatCounter returns a function reading the counts of our network
+// namespace's sockets through /proc/net/sockstat, opened on first use; it
+// reports false for good when the files cannot be opened.
+func sockstatCounter() func() (sockCounts, bool) {
+	var st *sockstat
+	failed := false
+	return func() (sockCounts, bool) {
+		if st == nil {
+			if failed {
+				return sockCounts{}, false
+			}
+			var err error
+			if st, err = openSockstat("/proc"); err != nil {
+				failed = true
+				return sockCounts{}, false
+			}
+		}
+		return st.read()
+	}
 }
 
 // anyUnknown reports whether a socket in socks has an inode whose owner
@@ -264,6 +307,8 @@ func newSocketReader() socketReader {
 		pids:     make(map[int32]*pidState),
 		givenUp:  make(map[uint64]struct{}),
 		listDiag: readDiag,
+
+		countSockets: sockstatCounter(),
 	}
 }
 
@@ -318,12 +363,25 @@ func (l *linuxSockets) read(ctx context.Context, root string, full, tcpConns boo
 // Unless tcpConns is set, netlink lists only the TCP listeners (and every
 // UDP socket) and the TCP connections of the last full listing are carried
 // over; listed reports whether the connections are fresh. (/proc/net is
-// read whole either way.)
+// read whole either way.) From the real /proc it first reads the kernel's
+// socket counts, for skip.
 func (l *linuxSockets) readHostTable(ctx context.Context, root string, tcpConns bool) (socks []Socket, listed bool, err error) {
 	// Room for as many sockets as last time and the other namespaces'
 	// listeners, so that appending rarely copies.
 	hint := l.lastLen + l.lastLen/8 + len(l.foreign) + 16
-	if !l.noNetlink && filepath.Clean(root) == "/proc" {
+	l.listedOK = false
+	realProc := filepath.Clean(root) == "/proc"
+	var counts sockCounts
+	countsOK := false
+	if realProc {
+		counts, countsOK = l.countSockets()
+	}
+	defer func() {
+		if err == nil {
+			l.listed, l.listedOK = counts, countsOK
+		}
+	}()
+	if !l.noNetlink && realProc {
 		listenOnly := !tcpConns && l.tcpConnsRead
 		socks, err := l.listDiag(listenOnly, l.buffer(hint))
 		if err == nil {

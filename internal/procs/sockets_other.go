@@ -19,6 +19,9 @@ func newSocketReader() socketReader { return gopsutilSockets{} }
 
 func (gopsutilSockets) recycle([]Socket) {}
 
+// skip never keeps the last listing: there is no cheap sign of change.
+func (gopsutilSockets) skip(string) bool { return false }
+
 func (gopsutilSockets) read(ctx context.Context, _ string, full, _ bool) ([]Socket, RefreshStats, error) {
 	stats := RefreshStats{FullScan: true, Connections: true}
 	conns, err := gnet.ConnectionsWithContext(ctx, "inet")
