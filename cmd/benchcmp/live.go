@@ -181,10 +181,20 @@ type sinks struct {
 	addrs []netip.AddrPort
 }
 
+// sinkBase is the first sink's port. The sinks sit below the ephemeral
+// range, where porttop takes a bound UDP socket for a service (ephemeral
+// ones are clients' sockets), so that each sink is a row of its own; with
+// ephemeral ports, every sink above the sender's port would be counted
+// under the sender's. A port that is taken falls back to an ephemeral one.
+const sinkBase = 20000
+
 func openSinks(n int) (*sinks, error) {
 	s := &sinks{}
 	for i := 0; i < n; i++ {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: sinkBase + i})
+		if err != nil {
+			c, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		}
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("binding UDP sink %d of %d: %w", i+1, n, err)
