@@ -85,13 +85,22 @@ func (n *NS) run(args ...string) error {
 	return nil
 }
 
+// Command returns, not started, the command that runs the test named test
+// of this test binary inside the namespace (ip netns exec execs the test
+// binary, so the command's pid is the test's), for a child that must run
+// beside the parent test rather than before it ends. It is killed when
+// the namespace's minute is over.
+func (n *NS) Command(test string) *exec.Cmd {
+	child := exec.CommandContext(n.ctx, n.ip, "netns", "exec", n.Name, os.Args[0], "-test.run=^"+test+"$", "-test.v", "-test.count=1")
+	child.Env = append(os.Environ(), childEnv+"=1")
+	return child
+}
+
 // Run runs the test named test of this test binary inside the namespace
 // and fails t unless it passes. It returns the child's output.
 func (n *NS) Run(test string) string {
 	n.t.Helper()
-	child := exec.CommandContext(n.ctx, n.ip, "netns", "exec", n.Name, os.Args[0], "-test.run=^"+test+"$", "-test.v", "-test.count=1")
-	child.Env = append(os.Environ(), childEnv+"=1")
-	out, err := child.CombinedOutput()
+	out, err := n.Command(test).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: "+test) {
 		n.t.Fatalf("%s inside namespace %s failed: %v\n%s", test, n.Name, err, out)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 
@@ -72,14 +73,91 @@ var errDiagTruncated = errors.New("netlink message truncated")
 // kernel lacks inet_diag, tcp_diag or udp_diag, except that a missing IPv6
 // family is skipped as /proc's missing tcp6 and udp6 tables are.
 func readDiag(tcpListenOnly bool, socks []Socket) ([]Socket, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	fd, err := openDiag()
 	if err != nil {
-		return nil, fmt.Errorf("netlink socket: %w", err)
+		return nil, err
 	}
 	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, fmt.Errorf("netlink bind: %w", err)
+	return dumpDiag(fd, tcpListenOnly, socks)
+}
+
+// readDiagIn is readDiag for the network namespace that nsPath
+// (/proc/PID/ns/net) names, through a netlink socket opened inside it (see
+// openDiagIn). With tcpListenOnly, the kernel walks only its listening
+// hash for TCP, where /proc/PID/net/tcp walks every bucket of the
+// established-connection hash table, which all namespaces share (some
+// milliseconds on a large host).
+func readDiagIn(nsPath string, tcpListenOnly bool, socks []Socket) ([]Socket, error) {
+	fd, err := openDiagIn(nsPath)
+	if err != nil {
+		return nil, err
 	}
+	defer unix.Close(fd)
+	return dumpDiag(fd, tcpListenOnly, socks)
+}
+
+// openDiag opens a NETLINK_SOCK_DIAG socket in this thread's network
+// namespace.
+func openDiag() (int, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return -1, fmt.Errorf("netlink socket: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("netlink bind: %w", err)
+	}
+	return fd, nil
+}
+
+// openDiagIn opens a NETLINK_SOCK_DIAG socket in the network namespace
+// that nsPath names. A socket stays in the namespace it was made in, so a
+// goroutine locked to its thread enters the namespace (setns, which needs
+// CAP_SYS_ADMIN), makes the socket and goes back; should going back fail,
+// the goroutine ends still locked, and the runtime ends that thread
+// instead of reusing it.
+func openDiagIn(nsPath string) (int, error) {
+	ns, err := unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(ns)
+	type result struct {
+		fd  int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			done <- result{-1, err}
+			return
+		}
+		defer unix.Close(self)
+		if err := unix.Setns(ns, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			done <- result{-1, fmt.Errorf("setns %s: %w", nsPath, err)}
+			return
+		}
+		fd, err := openDiag()
+		if berr := unix.Setns(self, unix.CLONE_NEWNET); berr != nil {
+			if err == nil {
+				unix.Close(fd)
+			}
+			done <- result{-1, fmt.Errorf("setns back from %s: %w", nsPath, berr)}
+			return // still locked: the thread ends with this goroutine
+		}
+		runtime.UnlockOSThread()
+		done <- result{fd, err}
+	}()
+	r := <-done
+	return r.fd, r.err
+}
+
+// dumpDiag lists through the netlink socket fd as readDiag describes.
+func dumpDiag(fd int, tcpListenOnly bool, socks []Socket) ([]Socket, error) {
 	start := len(socks)
 	buf := make([]byte, diagRecvBufSize)
 	var req [nlmsgHdrLen + diagReqLen]byte

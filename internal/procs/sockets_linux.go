@@ -203,9 +203,14 @@ type linuxSockets struct {
 	// policy forbids netlink sockets), and by tests comparing the two.
 	noNetlink    bool
 	netlinkFails int
-	// listDiag lists the sockets through netlink: readDiag, or a fake.
-	listDiag func(tcpListenOnly bool, socks []Socket) ([]Socket, error)
-	lastLen  int // sockets in the host's table last time
+	// listDiag lists the sockets through netlink: readDiag, or a fake;
+	// listDiagIn those of another namespace: readDiagIn, or a fake.
+	listDiag   func(tcpListenOnly bool, socks []Socket) ([]Socket, error)
+	listDiagIn func(nsPath string, tcpListenOnly bool, socks []Socket) ([]Socket, error)
+	// noSetns is set once entering another network namespace was refused
+	// for lack of privilege; their listeners then come from /proc.
+	noSetns bool
+	lastLen int // sockets in the host's table last time
 
 	// tcpConns are the host's TCP sockets other than listeners as last
 	// listed, carried into refreshes that list only TCP listeners.
@@ -303,10 +308,11 @@ const maxNetlinkFails = 3
 
 func newSocketReader() socketReader {
 	return &linuxSockets{
-		owner:    make(map[uint64]int32),
-		pids:     make(map[int32]*pidState),
-		givenUp:  make(map[uint64]struct{}),
-		listDiag: readDiag,
+		owner:      make(map[uint64]int32),
+		pids:       make(map[int32]*pidState),
+		givenUp:    make(map[uint64]struct{}),
+		listDiag:   readDiag,
+		listDiagIn: readDiagIn,
 
 		countSockets: sockstatCounter(),
 	}
@@ -449,7 +455,8 @@ func readTables(ctx context.Context, dir string, listenOnly bool, socks []Socket
 
 // foreignListeners appends to out the listening sockets of every other
 // network namespace in which some process lives (containers), read through
-// the lowest pid of each, with Netns set, leaving out those already in
+// the lowest pid of each (see namespaceListeners), with Netns set, leaving
+// out those already in
 // socks. Namespaces that cannot be read are skipped: their processes may
 // be gone or hidden from us. It runs on full refreshes only (see
 // Options.FullRescanEvery).
@@ -478,12 +485,12 @@ func (l *linuxSockets) foreignListeners(ctx context.Context, root string, pidLis
 		}
 	}
 	for ns, pid := range first {
-		more, err := readTables(ctx, filepath.Join(root, strconv.Itoa(int(pid)), "net"), true, nil)
+		more, err := l.namespaceListeners(ctx, root, pid)
 		if err != nil {
 			continue
 		}
 		for _, s := range more {
-			if s.Inode != 0 && have[s.Inode] {
+			if !s.Listening || s.Inode != 0 && have[s.Inode] {
 				continue
 			}
 			s.Netns = nsName(ns)
@@ -491,6 +498,24 @@ func (l *linuxSockets) foreignListeners(ctx context.Context, root string, pidLis
 		}
 	}
 	return out
+}
+
+// namespaceListeners lists the sockets of pid's network namespace, with
+// at least the listening ones: through netlink inside the namespace when
+// root is the real /proc and we may enter it (see readDiagIn), else from
+// root/PID/net, whose TCP tables cost the kernel a walk of the whole
+// established-connection hash table.
+func (l *linuxSockets) namespaceListeners(ctx context.Context, root string, pid int32) ([]Socket, error) {
+	dir := filepath.Join(root, strconv.Itoa(int(pid)))
+	if !l.noSetns && filepath.Clean(root) == "/proc" {
+		socks, err := l.listDiagIn(filepath.Join(dir, "ns", "net"), true, nil)
+		if err == nil {
+			return socks, nil
+		}
+		// Without CAP_SYS_ADMIN no namespace can be entered: stop trying.
+		l.noSetns = errors.Is(err, fs.ErrPermission)
+	}
+	return readTables(ctx, filepath.Join(dir, "net"), true, nil)
 }
 
 // nsName turns "net:[4026532281]" into "netns:4026532281".
