@@ -456,10 +456,9 @@ func readTables(ctx context.Context, dir string, listenOnly bool, socks []Socket
 // foreignListeners appends to out the listening sockets of every other
 // network namespace in which some process lives (containers), read through
 // the lowest pid of each (see namespaceListeners), with Netns set, leaving
-// out those already in
-// socks. Namespaces that cannot be read are skipped: their processes may
-// be gone or hidden from us. It runs on full refreshes only (see
-// Options.FullRescanEvery).
+// out those already in socks. Namespaces that cannot be read are skipped:
+// their processes may be gone or hidden from us. It runs on full refreshes
+// only (see Options.FullRescanEvery).
 func (l *linuxSockets) foreignListeners(ctx context.Context, root string, pidList []int32, out, socks []Socket) []Socket {
 	self := netnsOf(root, "self")
 	if self == "" {
