@@ -264,7 +264,8 @@ type Options struct {
 	MaxRecent int
 	// FullRescanEvery makes every Nth refresh re-read every process's
 	// descriptors instead of only looking for new sockets, healing any
-	// stale mapping (default 30).
+	// stale mapping (default 120). It costs a readlink per descriptor of
+	// every process: milliseconds on a busy host.
 	FullRescanEvery int
 	// ConnectionsEvery makes every Nth refresh list the TCP connections
 	// (default 10). The others list only the TCP listeners, which spares
@@ -272,12 +273,13 @@ type Options struct {
 	// connections last listed, unless Scanner.WantConnections asked for a
 	// fresh listing. The first refresh always lists them.
 	ConnectionsEvery int
-	// RelistEvery bounds how long a table is kept (default 5). Where the
+	// RelistEvery bounds how long a table is kept (default 15). Where the
 	// kernel counts its sockets (Linux: /proc/net/sockstat), a refresh
-	// that finds the counts unchanged since the last listing keeps the
-	// last table instead of listing again: most of an idle host's refresh
-	// cost is the kernel's walk of its UDP hash table. The counts miss a
-	// socket closed and another opened between two refreshes, a TCP
+	// that finds the counts unchanged since the last listing, and every
+	// process that owned a socket still there, keeps the last table
+	// instead of listing again: most of an idle host's refresh cost is the
+	// kernel's walk of its UDP hash table. That misses a socket closed and
+	// another opened between two refreshes with no owner gone, a TCP
 	// connection changing state and a UDP socket connecting, so every
 	// RelistEvery-th refresh in a row lists anyway. 1 lists every time.
 	RelistEvery int
@@ -291,13 +293,13 @@ func (o Options) withDefaults() Options {
 		o.MaxRecent = 65536
 	}
 	if o.FullRescanEvery <= 0 {
-		o.FullRescanEvery = 30
+		o.FullRescanEvery = 120
 	}
 	if o.ConnectionsEvery <= 0 {
 		o.ConnectionsEvery = 10
 	}
 	if o.RelistEvery <= 0 {
-		o.RelistEvery = 5
+		o.RelistEvery = 15
 	}
 	return o
 }

@@ -14,8 +14,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/porttop/porttop/internal/key"
 )
@@ -232,21 +235,50 @@ type linuxSockets struct {
 	countSockets func() (sockCounts, bool)
 	listed       sockCounts
 	listedOK     bool
+	// ownerPids are the distinct owners of the last listing's sockets,
+	// which skip checks with processExists (or a fake).
+	ownerPids     []int32
+	processExists func(pid int32) bool
+
+	// sinceForeign counts the refreshes since the other namespaces'
+	// listeners were read (see foreignEvery).
+	sinceForeign int
 }
+
+// foreignEvery is how many refreshes may keep the other namespaces'
+// listeners before they are read again: a container's new listener shows
+// within that many refreshes.
+const foreignEvery = 10
 
 // skip reports whether this refresh may keep the last listing: the host's
 // table was last listed from the real /proc, with its socket counts read
-// just before, and the kernel's counts are still the same. A skipped
-// refresh counts toward pidsEvery as one that listed.
+// just before; the kernel's counts are still the same; every process that
+// owned a socket still exists; and the other namespaces' listeners are
+// not due (foreignEvery). A skipped refresh counts toward pidsEvery and
+// foreignEvery as one that listed. When an owner has gone, the next
+// listing lists the processes too, so that the owner is dropped.
 func (l *linuxSockets) skip(root string) bool {
-	if !l.listedOK || filepath.Clean(root) != "/proc" {
+	if !l.listedOK || filepath.Clean(root) != "/proc" || l.sinceForeign >= foreignEvery {
 		return false
 	}
 	if c, ok := l.countSockets(); !ok || c != l.listed {
 		return false
 	}
+	for _, pid := range l.ownerPids {
+		if !l.processExists(pid) {
+			l.sincePids = pidsEvery
+			return false
+		}
+	}
 	l.sincePids++
+	l.sinceForeign++
 	return true
+}
+
+// processExists reports whether pid names a process (or a zombie): kill
+// with signal 0 fails with ESRCH only for a pid no process has.
+func processExists(pid int32) bool {
+	return unix.Kill(int(pid), 0) != unix.ESRCH
 }
 
 // sockstatCounter returns a function reading the counts of our network
@@ -314,7 +346,8 @@ func newSocketReader() socketReader {
 		listDiag:   readDiag,
 		listDiagIn: readDiagIn,
 
-		countSockets: sockstatCounter(),
+		countSockets:  sockstatCounter(),
+		processExists: processExists,
 	}
 }
 
@@ -340,23 +373,30 @@ func (l *linuxSockets) read(ctx context.Context, root string, full, tcpConns boo
 	} else {
 		l.sincePids++
 	}
-	if full || !l.foreignRead {
+	if full || !l.foreignRead || l.sinceForeign >= foreignEvery {
 		l.foreign = l.foreignListeners(ctx, root, pidList, nil, socks)
-		l.foreignRead = true
+		l.foreignRead, l.sinceForeign = true, 0
+	} else {
+		l.sinceForeign++
 	}
 	socks = append(socks, l.foreign...)
 
 	if err := l.resolve(ctx, root, pidList, socks, full, &stats); err != nil {
 		return nil, stats, err
 	}
+	l.ownerPids = l.ownerPids[:0]
 	for i := range socks {
 		if in := socks[i].Inode; in != 0 {
 			socks[i].PID = l.owner[in]
 			if socks[i].PID == 0 {
 				stats.Unresolved++
+			} else {
+				l.ownerPids = append(l.ownerPids, socks[i].PID)
 			}
 		}
 	}
+	slices.Sort(l.ownerPids)
+	l.ownerPids = slices.Compact(l.ownerPids)
 	return socks, stats, nil
 }
 

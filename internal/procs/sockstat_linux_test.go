@@ -5,7 +5,11 @@ package procs
 import (
 	"context"
 	"net"
+	"os"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/porttop/porttop/internal/key"
 	"github.com/porttop/porttop/internal/netnstest"
@@ -42,18 +46,34 @@ func TestParseSockstat(t *testing.T) {
 
 // TestScannerKeepsTable checks when a refresh keeps the last table: only
 // while the socket counts are unchanged, read, and taken with the last
-// listing, at most RelistEvery-1 times in a row, and never for a full
-// refresh or one that WantConnections asked for.
+// listing, and the sockets' owners exist, at most RelistEvery-1 times in a
+// row, and never for a full refresh or one that WantConnections asked for.
 func TestScannerKeepsTable(t *testing.T) {
+	// The one socket listed is a real one of this process, so that it has
+	// an owner, whose existence the fake processExists decides.
+	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	inode := socketInodeOf(t, u)
+
 	s := NewScanner(Options{RelistEvery: 3, FullRescanEvery: 11, ConnectionsEvery: 1000})
 	ls := s.sockets.(*linuxSockets)
 	listings := 0
 	ls.listDiag = func(_ bool, socks []Socket) ([]Socket, error) {
 		listings++
-		return append(socks, Socket{Proto: key.UDP, Listening: true, UID: -1}), nil
+		return append(socks, Socket{Proto: key.UDP, Listening: true, UID: -1, Inode: inode}), nil
 	}
 	counts, countsOK := sockCounts{4, 7, 0, 1}, true
 	ls.countSockets = func() (sockCounts, bool) { return counts, countsOK }
+	ownerAlive := true
+	ls.processExists = func(pid int32) bool {
+		if pid != int32(os.Getpid()) {
+			t.Errorf("existence of pid %d checked, want only the owner %d", pid, os.Getpid())
+		}
+		return ownerAlive
+	}
 
 	var last *Table
 	for i, step := range []struct {
@@ -72,6 +92,10 @@ func TestScannerKeepsTable(t *testing.T) {
 		{before: func() { countsOK = true }, kept: false},  // 10: the last listing had no counts
 		{kept: false}, // 11: full refresh
 		{kept: true},  // 12
+		{before: func() { ownerAlive = false }, kept: false},             // 13: the owner has gone
+		{before: func() { ownerAlive = true }, kept: true},               // 14
+		{before: func() { ls.sinceForeign = foreignEvery }, kept: false}, // 15: other namespaces due
+		{kept: true}, // 16
 	} {
 		if step.before != nil {
 			step.before()
@@ -84,8 +108,8 @@ func TestScannerKeepsTable(t *testing.T) {
 		if tb.Stats.Kept != step.kept || (listings == before) != step.kept {
 			t.Fatalf("refresh %d: Kept %v, listed %v; want kept %v", i+1, tb.Stats.Kept, listings > before, step.kept)
 		}
-		if tb.Seq != uint64(i+1) || len(tb.Sockets) != 1 {
-			t.Fatalf("refresh %d: Seq %d with %d sockets, want Seq %d with 1", i+1, tb.Seq, len(tb.Sockets), i+1)
+		if tb.Seq != uint64(i+1) || len(tb.Sockets) != 1 || tb.Sockets[0].PID != int32(os.Getpid()) {
+			t.Fatalf("refresh %d: Seq %d with %d sockets; want Seq %d with 1, owned by this process", i+1, tb.Seq, len(tb.Sockets), i+1)
 		}
 		if step.kept && (&tb.Sockets[0] != &last.Sockets[0] || !tb.Time.After(last.Time) || tb.Stats.Connections) {
 			t.Fatalf("refresh %d: a kept table must share the last one's sockets, be newer, and not claim fresh connections", i+1)
@@ -95,6 +119,21 @@ func TestScannerKeepsTable(t *testing.T) {
 	if ls.skip("testdata/proc") {
 		t.Error("skip is true for a fixture /proc, whose sockets the kernel's counts do not describe")
 	}
+}
+
+// socketInodeOf returns the inode of c's socket.
+func socketInodeOf(t *testing.T, c syscall.Conn) uint64 {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Fstat(int(fd), &st) }); err != nil || serr != nil {
+		t.Fatalf("fstat: %v %v", err, serr)
+	}
+	return st.Ino
 }
 
 // TestSocketCountsInNetns checks, in a network namespace of its own where
