@@ -248,7 +248,7 @@ type linuxSockets struct {
 // foreignEvery is how many refreshes may keep the other namespaces'
 // listeners before they are read again: a container's new listener shows
 // within that many refreshes.
-const foreignEvery = 10
+const foreignEvery = 30
 
 // skip reports whether this refresh may keep the last listing: the host's
 // table was last listed from the real /proc, with its socket counts read
