@@ -228,8 +228,11 @@ func (p processes) ListeningKeys() []key.Key {
 	return nil
 }
 
+// Annotate is called on every engine tick: it also lets the watcher
+// refresh the socket table in that same wake-up (see procs.Watcher.Tick).
 func (p processes) Annotate(ports []snapshot.Port, flows []snapshot.Flow) {
 	p.w.Annotate(ports, flows)
+	p.w.Tick()
 }
 
 // captureFilter is the user's -f expression, with this ssh session's own

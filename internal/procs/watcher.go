@@ -19,11 +19,20 @@ var ErrStopped = errors.New("socket table watcher stopped")
 // pointer. When a refresh costs more than a tenth of the interval (a host
 // with very many sockets), the next one waits ten times that cost instead,
 // so the Watcher never takes more than about 10% of a core.
+//
+// An owner with a periodic wake-up of its own (the engine's tick) calls
+// Tick from it: the Watcher then refreshes on those ticks rather than on a
+// timer of its own, so that an idle process wakes once per interval, not
+// twice. Its own timer stays, half an interval later, for ticks that do
+// not come.
 type Watcher struct {
 	scanner  *Scanner
 	interval time.Duration
 	latest   atomic.Pointer[Table]
 	kick     chan struct{}
+	tick     chan struct{}
+	ticked   atomic.Bool // Tick has been called
+	now      func() time.Time
 	once     sync.Once
 	done     chan struct{}
 
@@ -57,6 +66,8 @@ func NewWatcher(s *Scanner, interval time.Duration) *Watcher {
 		scanner:  s,
 		interval: interval,
 		kick:     make(chan struct{}, 1),
+		tick:     make(chan struct{}, 1),
+		now:      time.Now,
 		done:     make(chan struct{}),
 		changed:  make(chan struct{}),
 	}
@@ -75,10 +86,22 @@ func (w *Watcher) Done() <-chan struct{} { return w.done }
 // Latest returns the newest table, nil before the first refresh succeeded.
 func (w *Watcher) Latest() *Table { return w.latest.Load() }
 
-// Kick asks for a refresh now instead of at the next interval.
+// Kick asks for a refresh now instead of at the next interval (but not
+// sooner than the cost guard allows).
 func (w *Watcher) Kick() {
 	select {
 	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Tick tells the Watcher that its owner has just woken for its own
+// periodic work: a refresh due within the next half interval runs now. It
+// never blocks.
+func (w *Watcher) Tick() {
+	w.ticked.Store(true)
+	select {
+	case w.tick <- struct{}{}:
 	default:
 	}
 }
@@ -155,13 +178,47 @@ func (w *Watcher) run(ctx context.Context) {
 	timer := time.NewTimer(w.interval)
 	defer timer.Stop()
 	for {
+		begun := w.now()
 		cost := w.refresh(ctx)
-		timer.Reset(nextWait(w.interval, cost))
+		wait := nextWait(w.interval, cost)
+		if w.ticked.Load() {
+			timer.Reset(wait + w.interval/2) // ticks come first
+		} else {
+			timer.Reset(wait)
+		}
+		if !w.waitNext(ctx, timer, begun, wait, cost) {
+			return
+		}
+	}
+}
+
+// waitNext waits until the next refresh is due: timer fires; a Tick comes
+// once the last refresh, begun at begun, is at most half an interval from
+// being due (wait after it); or a Kick comes, then also until ten times
+// the last refresh's cost has passed. It returns false when ctx ends.
+func (w *Watcher) waitNext(ctx context.Context, timer *time.Timer, begun time.Time, wait, cost time.Duration) bool {
+	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-timer.C:
+			return true
+		case <-w.tick:
+			if w.now().Sub(begun) >= wait-w.interval/2 {
+				return true
+			}
 		case <-w.kick:
+			guard := 10*cost - w.now().Sub(begun)
+			if guard <= 0 {
+				return true
+			}
+			timer.Reset(guard)
+			select {
+			case <-ctx.Done():
+				return false
+			case <-timer.C:
+				return true
+			}
 		}
 	}
 }
