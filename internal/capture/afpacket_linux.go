@@ -23,10 +23,12 @@ const (
 	afpMinBlockSize = 64 << 10 // likewise
 	afpFrameSize    = 2048     // V3 packs packets; this only sets tp_frame_nr
 	afpMinBlocks    = 4
-	// afpMaxBlockWait bounds how long a packet can wait in a partly
-	// filled block: packets seen in one interval and read in the next are
-	// counted in the next, so it is kept to a tenth of the default 1 s.
-	afpMaxBlockWait = 100 * time.Millisecond
+	// afpDefaultHold is the default LiveOptions.HoldTime: how long a
+	// packet can wait in a partly filled block. At low packet rates it
+	// sets how often the reader wakes; the engine splits intervals by
+	// packet timestamp (see Holder), so it only delays a report, by at
+	// most this much.
+	afpDefaultHold = 500 * time.Millisecond
 )
 
 // ringGeometry splits a ring of about size bytes into blocks: the largest
@@ -102,7 +104,11 @@ func openAFPacket(opts LiveOptions) (Source, error) {
 		opts.Timeout = DefaultWakeableTimeout
 	}
 	blockSize, blocks := ringGeometry(opts.BufferSize)
-	wait := min(opts.Timeout, afpMaxBlockWait)
+	hold := opts.HoldTime
+	if hold <= 0 {
+		hold = afpDefaultHold
+	}
+	wait := min(opts.Timeout, hold)
 	r, err := openRing(ringConfig{
 		ifindex:   ifc.Index,
 		name:      opts.Interface,

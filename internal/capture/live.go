@@ -47,6 +47,13 @@ type LiveOptions struct {
 	// (default DefaultTimeout for libpcap, DefaultWakeableTimeout for
 	// AF_PACKET).
 	Timeout time.Duration
+	// HoldTime bounds, on the AF_PACKET engine, how long a packet may wait
+	// in a partly filled block of the ring before the kernel hands the
+	// block over (default 500 ms, at most Timeout). Longer means fewer
+	// wake-ups at low packet rates; the engine waits up to this long
+	// after each tick for the interval's last packets, so keep it well
+	// under the refresh interval. libpcap's equals its Timeout.
+	HoldTime time.Duration
 	// Filter is a BPF expression in tcpdump syntax; it also matches
 	// VLAN-tagged frames (see FilterExpression). Empty: every packet.
 	Filter string
@@ -132,6 +139,7 @@ type pcapSource struct {
 	h        *pcap.Handle
 	name     string
 	linkType int
+	timeout  time.Duration
 	closed   atomic.Bool
 }
 
@@ -169,8 +177,20 @@ func openPcap(opts LiveOptions) (Source, error) {
 		h.Close()
 		return nil, err
 	}
-	return &pcapSource{h: h, name: opts.Interface, linkType: int(h.LinkType())}, nil
+	return &pcapSource{h: h, name: opts.Interface, linkType: int(h.LinkType()), timeout: opts.Timeout}, nil
 }
+
+// HoldTime implements Holder: libpcap's kernel buffer (on Linux its own
+// TPACKET_V3 ring, elsewhere BPF's store buffer) hands packets over after
+// the read timeout at the latest.
+func (s *pcapSource) HoldTime() time.Duration { return s.timeout }
+
+// Holding implements Holder: libpcap cannot tell, so it may always hold.
+func (s *pcapSource) Holding() bool { return true }
+
+// WaitUntil implements Holder. It does nothing: ReadPacket returns at
+// every read timeout anyway.
+func (s *pcapSource) WaitUntil(time.Time) {}
 
 // ReadPacket implements Source.
 func (s *pcapSource) ReadPacket(info *Info) ([]byte, error) {

@@ -61,16 +61,17 @@ const (
 // socket is a non-blocking *os.File), so a waiting reader parks its
 // goroutine instead of blocking a thread in poll(2).
 type ring struct {
-	name    string
-	file    *os.File        // the packet socket
-	conn    syscall.RawConn // file's raw access, for waiting and getsockopt
-	mem     []byte          // the mapped ring
-	cleanup runtime.Cleanup // unmaps mem if the ring is dropped unclosed
-	bsize   int
-	nblocks int
-	timeout time.Duration
-	state   atomic.Int32
-	woken   atomic.Bool // Wake was called and no wait has returned for it yet
+	name      string
+	file      *os.File        // the packet socket
+	conn      syscall.RawConn // file's raw access, for waiting and getsockopt
+	mem       []byte          // the mapped ring
+	cleanup   runtime.Cleanup // unmaps mem if the ring is dropped unclosed
+	bsize     int
+	nblocks   int
+	timeout   time.Duration
+	blockWait time.Duration // the kernel's block timeout
+	state     atomic.Int32
+	woken     atomic.Bool // Wake was called and no wait has returned for it yet
 
 	// Reader's position; only the reading goroutine touches these.
 	busy  bool   // this reader set ringBusy
@@ -79,6 +80,10 @@ type ring struct {
 	off   int    // offset in mem of the next packet of the held block
 	left  uint32 // packets of the held block not yet returned
 	ready func(fd uintptr) bool
+	// holding: the awaited block had packets at the last ErrTimeout;
+	// until: waits end by then (WaitUntil), unless zero.
+	holding bool
+	until   time.Time
 
 	statsMu           sync.Mutex
 	received, dropped uint64 // accumulated: the kernel resets its counters on each read
@@ -141,7 +146,7 @@ func openRing(c ringConfig) (*ring, error) {
 		file.Close()
 		return nil, fmt.Errorf("socket: %w", err)
 	}
-	r := &ring{name: c.name, file: file, conn: conn, mem: mem, bsize: c.blockSize, nblocks: c.blocks, timeout: c.timeout}
+	r := &ring{name: c.name, file: file, conn: conn, mem: mem, bsize: c.blockSize, nblocks: c.blocks, timeout: c.timeout, blockWait: c.blockWait}
 	r.ready = r.blockReady
 	r.cleanup = runtime.AddCleanup(r, func(m []byte) { unix.Munmap(m) }, mem)
 	return r, nil
@@ -234,7 +239,11 @@ func (r *ring) wait() error {
 	if r.blockReady(0) {
 		return nil
 	}
-	if err := r.file.SetReadDeadline(time.Now().Add(r.timeout)); err != nil {
+	deadline := time.Now().Add(r.timeout)
+	if !r.until.IsZero() && r.until.Before(deadline) {
+		deadline = r.until
+	}
+	if err := r.file.SetReadDeadline(deadline); err != nil {
 		return err
 	}
 	// Close and Wake set their flag before they move the deadline into
@@ -244,14 +253,33 @@ func (r *ring) wait() error {
 		return io.EOF
 	}
 	if r.woken.Swap(false) {
-		return ErrTimeout
+		return r.timedOut()
 	}
 	err := r.conn.Read(r.ready)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return ErrTimeout
+		return r.timedOut()
 	}
 	return err
 }
+
+// timedOut notes, for Holding, whether the kernel's current block (the
+// one awaited) has packets, and returns ErrTimeout. The kernel counts a
+// packet in the block before it copies it in, so a packet that arrived
+// before this call is seen.
+func (r *ring) timedOut() error {
+	r.holding = atomic.LoadUint32((*uint32)(unsafe.Pointer(&r.mem[r.block*r.bsize+blockNumOff]))) != 0
+	return ErrTimeout
+}
+
+// HoldTime implements Holder: the kernel hands a partly filled block over
+// after the ring's block timeout.
+func (r *ring) HoldTime() time.Duration { return r.blockWait }
+
+// Holding implements Holder.
+func (r *ring) Holding() bool { return r.holding }
+
+// WaitUntil implements Holder.
+func (r *ring) WaitUntil(t time.Time) { r.until = t }
 
 // idle ends a ReadPacket that returns no packet: the reader lets go of the
 // ring, or tears it down when Close asked meanwhile (returning io.EOF).

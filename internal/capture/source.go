@@ -35,6 +35,24 @@ type Waker interface {
 	Wake()
 }
 
+// Holder is implemented by live sources that can hold a packet back for a
+// while after it arrived before ReadPacket returns it: a TPACKET_V3 ring
+// hands the kernel's current block of packets over only when the block is
+// full or HoldTime after it was opened. The engine uses it to split
+// intervals by packet timestamp: at a tick it waits, at most HoldTime,
+// until every packet that arrived before the tick has been read. The
+// methods are called from the reading goroutine.
+type Holder interface {
+	// HoldTime bounds how long after its arrival a packet can be held.
+	HoldTime() time.Duration
+	// Holding reports, after a ReadPacket that returned ErrTimeout,
+	// whether the source may hold packets that arrived before it returned.
+	Holding() bool
+	// WaitUntil makes ReadPacket return ErrTimeout by t at the latest when
+	// it has to wait; the zero time lifts the bound.
+	WaitUntil(t time.Time)
+}
+
 // ErrTimeout is returned by ReadPacket when no packet arrived within the
 // source's read timeout. The caller should simply call ReadPacket again.
 var ErrTimeout = errors.New("capture: read timeout")

@@ -107,6 +107,14 @@ type Engine struct {
 	sinks   []Sink
 	workers []*worker
 	epoch   atomic.Uint64
+	// boundary is the newest tick's time (Unix nanoseconds), set before
+	// epoch changes: packets stamped before it belong to the interval the
+	// tick ends.
+	boundary atomic.Int64
+	// maxHold is the longest a worker may take to hand its tally over
+	// after a tick, beyond SwapWait (the longest source HoldTime and
+	// holdSlack; 0 when no source holds packets back).
+	maxHold time.Duration
 	agg     *aggregator
 
 	// SinkErrors counts snapshots a sink failed to take.
@@ -140,7 +148,10 @@ func New(cfg Config, in Inputs, sinks ...Sink) (*Engine, error) {
 	for i, src := range in.Sources {
 		names[i] = src.Name()
 		cls := classify.New(classify.Options{Services: cfg.Services})
-		e.workers = append(e.workers, newWorker(src, cls, cfg.FlowCapacity, &e.epoch))
+		e.workers = append(e.workers, newWorker(src, cls, cfg.FlowCapacity, &e.epoch, &e.boundary))
+		if h, ok := src.(capture.Holder); ok {
+			e.maxHold = max(e.maxHold, h.HoldTime()+holdSlack)
+		}
 	}
 	e.agg = newAggregator(cfg.Services, names)
 	return e, nil
@@ -270,6 +281,7 @@ func (e *Engine) Run(ctx context.Context) error {
 func (e *Engine) tick(ctx context.Context, now time.Time) {
 	a := e.agg
 	a.beginInterval()
+	e.boundary.Store(now.UnixNano())
 	e.epoch.Add(1)
 	for _, w := range e.workers {
 		if w == nil {
@@ -279,7 +291,7 @@ func (e *Engine) tick(ctx context.Context, now time.Time) {
 			wk.Wake() // hand the tally over now, not at the next read timeout
 		}
 	}
-	e.collect(now)
+	e.collect(ctx, now)
 	d := now.Sub(a.last)
 	a.last = now
 	if e.in.NIC != nil {
@@ -294,13 +306,15 @@ func (e *Engine) tick(ctx context.Context, now time.Time) {
 	e.publish(s)
 }
 
-// collect merges every worker's interval tally, waiting at most SwapWait in
-// all. A worker that is late (a read blocked longer than its timeout) is
-// merged at a later tick; once one is late, the others are only taken if
-// they are already waiting.
-func (e *Engine) collect(now time.Time) {
-	deadline := time.NewTimer(e.cfg.SwapWait)
+// collect merges every worker's interval tally, waiting at most SwapWait
+// (plus maxHold, for sources that hold packets back) in all. A worker that
+// is late (a read blocked longer than its timeout) is merged at a later
+// tick; once one is late, or ctx ends, the others are only taken if they
+// are already waiting.
+func (e *Engine) collect(ctx context.Context, now time.Time) {
+	deadline := time.NewTimer(e.cfg.SwapWait + e.maxHold)
 	defer deadline.Stop()
+	done := ctx.Done()
 	late := false
 	for i, w := range e.workers {
 		if w == nil {
@@ -318,6 +332,8 @@ func (e *Engine) collect(now time.Time) {
 		case iv := <-w.out:
 			e.take(i, w, iv, now)
 		case <-deadline.C:
+			late = true
+		case <-done:
 			late = true
 		}
 	}

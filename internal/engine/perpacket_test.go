@@ -48,7 +48,8 @@ func benchFrames(tb testing.TB, n int) ([][]byte, []capture.Info) {
 
 func newBenchWorker() *worker {
 	var epoch atomic.Uint64
-	return newWorker(&fakeSource{name: "bench"}, classify.New(classify.Options{}), 0, &epoch)
+	var boundary atomic.Int64
+	return newWorker(&fakeSource{name: "bench"}, classify.New(classify.Options{}), 0, &epoch, &boundary)
 }
 
 // TestPerPacketAllocs guards the hot path: decoding, classifying and
@@ -109,8 +110,9 @@ func (p *panicSource) ReadPacket(*capture.Info) ([]byte, error) {
 // capture goes on.
 func TestWorkerRecoversFromPanic(t *testing.T) {
 	var epoch atomic.Uint64
+	var boundary atomic.Int64
 	src := &panicSource{fakeSource: fakeSource{name: "x"}}
-	w := newWorker(src, classify.New(classify.Options{}), 0, &epoch)
+	w := newWorker(src, classify.New(classify.Options{}), 0, &epoch, &boundary)
 	if err := w.run(); err != nil {
 		t.Fatalf("run = %v", err)
 	}

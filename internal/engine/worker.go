@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+	"time"
 
 	"github.com/porttop/porttop/internal/capture"
 	"github.com/porttop/porttop/internal/classify"
@@ -26,9 +27,19 @@ type worker struct {
 	// out carries full tallies to the aggregator. Both have capacity 1.
 	free chan *tally.Tally
 	out  chan interval
-	// epoch is bumped by the aggregator on every tick.
-	epoch *atomic.Uint64
-	seen  uint64
+	// epoch is bumped by the aggregator on every tick, after boundary is
+	// set to the tick's time (Unix nanoseconds).
+	epoch    *atomic.Uint64
+	boundary *atomic.Int64
+	seen     uint64
+	// holder is the source as a capture.Holder, nil when it is not one
+	// (the tally is then handed over at once). Since a tick asked for the
+	// tally (asked, by the clock now: time.Now but in tests), pending
+	// packets have been read.
+	holder  capture.Holder
+	now     func() time.Time
+	asked   time.Time
+	pending uint32
 
 	ci  capture.Info // the packet being handled, filled in place
 	pkt decode.Packet
@@ -45,16 +56,19 @@ type interval struct {
 	statsErr error
 }
 
-func newWorker(src capture.Source, cls *classify.Classifier, flowCap int, epoch *atomic.Uint64) *worker {
+func newWorker(src capture.Source, cls *classify.Classifier, flowCap int, epoch *atomic.Uint64, boundary *atomic.Int64) *worker {
 	w := &worker{
-		src:   src,
-		link:  src.LinkType(),
-		cls:   cls,
-		cur:   tally.New(flowCap),
-		free:  make(chan *tally.Tally, 1),
-		out:   make(chan interval, 1),
-		epoch: epoch,
+		src:      src,
+		link:     src.LinkType(),
+		cls:      cls,
+		cur:      tally.New(flowCap),
+		free:     make(chan *tally.Tally, 1),
+		out:      make(chan interval, 1),
+		epoch:    epoch,
+		boundary: boundary,
+		now:      time.Now,
 	}
+	w.holder, _ = src.(capture.Holder)
 	w.free <- tally.New(flowCap)
 	return w
 }
@@ -87,22 +101,24 @@ func (w *worker) handle(data []byte, ci *capture.Info) {
 var errPanicked = errors.New("panic while handling a packet")
 
 // readSome reads and handles packets until the source ends or fails
-// (returning io.EOF or the error), calling tick after every packet and
-// every read timeout. A panic while handling a packet is recovered and
-// returned as errPanicked, so the caller can count it and go on.
-func (w *worker) readSome(tick func()) (err error) {
+// (returning io.EOF or the error), calling tick before handling every
+// packet (with its Info) and after every read timeout (with nil). A panic
+// while handling a packet is recovered and returned as errPanicked, so the
+// caller can count it and go on.
+func (w *worker) readSome(tick func(ci *capture.Info)) (err error) {
 	defer w.recoverPacket(&err)
 	ci := &w.ci
 	for {
 		data, err := w.src.ReadPacket(ci)
 		switch {
 		case err == nil:
+			tick(ci)
 			w.handle(data, ci)
 		case errors.Is(err, capture.ErrTimeout):
+			tick(nil)
 		default:
 			return err
 		}
-		tick()
 	}
 }
 
@@ -133,11 +149,15 @@ func (w *worker) run() error {
 }
 
 // maybeSwap hands the current tally to the aggregator when a tick asked
-// for it and a spare tally is available. It costs one atomic load when
-// there is nothing to do.
-func (w *worker) maybeSwap() {
+// for it, the interval is complete (see complete) and a spare tally is
+// available. ci is the packet about to be handled, nil after a read
+// timeout. It costs one atomic load when there is nothing to do.
+func (w *worker) maybeSwap(ci *capture.Info) {
 	e := w.epoch.Load()
 	if e == w.seen {
+		return
+	}
+	if w.holder != nil && !w.complete(ci) {
 		return
 	}
 	select {
@@ -146,8 +166,51 @@ func (w *worker) maybeSwap() {
 		w.out <- interval{t: w.cur, stats: st, statsErr: err}
 		w.cur = fresh
 		w.seen = e
+		w.pending, w.asked = 0, time.Time{}
+		if w.holder != nil {
+			w.holder.WaitUntil(time.Time{})
+		}
 	default:
 		// The aggregator still holds the spare: keep counting into the
 		// current tally and hand it over at a later packet.
 	}
+}
+
+// holdSlack is added to a source's HoldTime for the kernel's timer and the
+// scheduler to hand a held packet over.
+const holdSlack = 50 * time.Millisecond
+
+// complete reports whether every packet that arrived before the pending
+// tick has been read, so that intervals split at the tick by packet
+// timestamp, not by when the source handed packets over: ci (the packet
+// about to be handled) arrived at or after the tick; or, after a read
+// timeout (ci nil), the source holds nothing back; or the source's
+// HoldTime (and holdSlack) has passed since the worker noticed the tick.
+// The clock is read when the tick is noticed, after timeouts and every
+// 256th packet (a wall clock set back would otherwise keep packets
+// "before" the tick for long); after a timeout the source's waits are
+// bounded by that limit.
+func (w *worker) complete(ci *capture.Info) bool {
+	if w.asked.IsZero() {
+		w.asked = w.now()
+	}
+	if ci != nil {
+		if ci.Timestamp.UnixNano() >= w.boundary.Load() {
+			return true
+		}
+		w.pending++
+		if w.pending%256 != 0 {
+			return false
+		}
+	} else if !w.holder.Holding() {
+		return true
+	}
+	limit := w.asked.Add(w.holder.HoldTime() + holdSlack)
+	if !w.now().Before(limit) {
+		return true
+	}
+	if ci == nil {
+		w.holder.WaitUntil(limit)
+	}
+	return false
 }
