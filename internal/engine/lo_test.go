@@ -118,11 +118,16 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// bothEngines runs fn as a subtest for each live capture engine.
+func bothEngines(t *testing.T, fn func(t *testing.T, eng capture.Engine)) {
+	for _, eng := range []capture.Engine{capture.EnginePcap, capture.EngineAFPacket} {
+		t.Run(eng.String(), func(t *testing.T) { fn(t, eng) })
+	}
+}
+
 func TestLiveLoopback(t *testing.T) {
 	needRoot(t)
-	for _, eng := range []capture.Engine{capture.EnginePcap, capture.EngineAFPacket} {
-		t.Run(eng.String(), func(t *testing.T) { liveLoopback(t, eng) })
-	}
+	bothEngines(t, liveLoopback)
 }
 
 func liveLoopback(t *testing.T, eng capture.Engine) {
@@ -249,9 +254,7 @@ func liveLoopback(t *testing.T, eng capture.Engine) {
 // has them all.
 func TestLiveSplitsAtTick(t *testing.T) {
 	needRoot(t)
-	for _, eng := range []capture.Engine{capture.EnginePcap, capture.EngineAFPacket} {
-		t.Run(eng.String(), func(t *testing.T) { liveSplitsAtTick(t, eng) })
-	}
+	bothEngines(t, liveSplitsAtTick)
 }
 
 func liveSplitsAtTick(t *testing.T, eng capture.Engine) {
