@@ -33,9 +33,10 @@ type worker struct {
 	boundary *atomic.Int64
 	seen     uint64
 	// holder is the source as a capture.Holder, nil when it is not one
-	// (the tally is then handed over at once). Since a tick asked for the
-	// tally (asked, by the clock now: time.Now but in tests), pending
-	// packets have been read.
+	// (the tally is then handed over at once). asked is when the worker
+	// noticed a tick it has not yet handed its tally over for, by now
+	// (time.Now; a fake in tests), and pending counts the packets read
+	// since.
 	holder  capture.Holder
 	now     func() time.Time
 	asked   time.Time
