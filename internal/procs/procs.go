@@ -267,8 +267,9 @@ type Options struct {
 	// stale mapping (default 120). It costs a readlink per descriptor of
 	// every process: milliseconds on a busy host.
 	FullRescanEvery int
-	// ConnectionsEvery makes every Nth refresh list the TCP connections
-	// (default 10). The others list only the TCP listeners, which spares
+	// ConnectionsEvery makes the first listing at least N refreshes after
+	// the last that listed the TCP connections list them again (default
+	// 10). The others list only the TCP listeners, which spares
 	// the kernel a walk of its whole connection hash table, and keep the
 	// connections last listed, unless Scanner.WantConnections asked for a
 	// fresh listing. The first refresh always lists them.
@@ -335,9 +336,10 @@ type socketReader interface {
 	// recycle hands back a slice read returned that no table kept, for
 	// the next read to fill.
 	recycle(socks []Socket)
-	// skip reports whether the kernel's counts of sockets are what they
-	// were at the last read, so that a refresh may keep the last table;
-	// it is false where no such counts can be read cheaply.
+	// skip reports whether a refresh may keep the last table: the
+	// kernel's counts of sockets are what they were at the last read and
+	// the sockets' owners still exist. It is false where that cannot be
+	// told cheaply.
 	skip(root string) bool
 }
 
