@@ -55,14 +55,15 @@ func compare16(a, b *[16]byte) int {
 	return 0
 }
 
-// Hash returns a well-mixed 64-bit hash of t. It does not allocate.
+// Hash returns a well-mixed 64-bit hash of t. It does not allocate. Each
+// address is folded on its own, so the two multiplications run side by
+// side (a chain of four was 5% of a live profile), then the two with the
+// ports and protocol.
 func (t *Tuple) Hash() uint64 {
-	h := uint64(t.Proto)<<32 | uint64(t.APort)<<16 | uint64(t.BPort)
-	h = mix(h, binary.LittleEndian.Uint64(t.A[:8]))
-	h = mix(h, binary.LittleEndian.Uint64(t.A[8:]))
-	h = mix(h, binary.LittleEndian.Uint64(t.B[:8]))
-	h = mix(h, binary.LittleEndian.Uint64(t.B[8:]))
-	return h
+	a := mix(binary.LittleEndian.Uint64(t.A[:8]), binary.LittleEndian.Uint64(t.A[8:]))
+	b := mix(binary.LittleEndian.Uint64(t.B[:8])^0x589965cc75374cc3, binary.LittleEndian.Uint64(t.B[8:]))
+	p := uint64(t.Proto)<<32 | uint64(t.APort)<<16 | uint64(t.BPort)
+	return mix(a^p, b)
 }
 
 // mix folds v into h (a multiply-xorshift step in the style of wyhash).
