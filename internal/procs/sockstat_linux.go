@@ -79,6 +79,7 @@ func (s *sockstat) pread(f *os.File) ([]byte, bool) {
 // It reports whether both were found.
 func parseSockstat(b []byte, tcp, udp string, out []int64) bool {
 	found := 0
+	var f [3][]byte
 	for line := range bytes.Lines(b) {
 		i := -1
 		switch {
@@ -89,8 +90,7 @@ func parseSockstat(b []byte, tcp, udp string, out []int64) bool {
 		default:
 			continue
 		}
-		f := bytes.Fields(line)
-		if len(f) < 3 || string(f[1]) != "inuse" {
+		if splitFields(bytes.TrimSuffix(line, []byte("\n")), f[:]) < 3 || string(f[1]) != "inuse" {
 			return false
 		}
 		v, err := strconv.ParseInt(string(f[2]), 10, 64)
