@@ -235,6 +235,10 @@ type linuxSockets struct {
 	countSockets func() (sockCounts, bool)
 	listed       sockCounts
 	listedOK     bool
+	// counted holds the counts skip read when it then found a change, so
+	// that the listing right after it does not read them again.
+	counted   sockCounts
+	countedOK bool
 	// ownerPids are the distinct owners of the last listing's sockets,
 	// which skip checks with processExists (or a fake).
 	ownerPids     []int32
@@ -261,12 +265,15 @@ func (l *linuxSockets) skip(root string) bool {
 	if !l.listedOK || filepath.Clean(root) != "/proc" || l.sinceForeign >= foreignEvery {
 		return false
 	}
-	if c, ok := l.countSockets(); !ok || c != l.listed {
+	c, ok := l.countSockets()
+	if !ok || c != l.listed {
+		l.counted, l.countedOK = c, ok
 		return false
 	}
 	for _, pid := range l.ownerPids {
 		if !l.processExists(pid) {
 			l.sincePids = pidsEvery
+			l.counted, l.countedOK = c, ok
 			return false
 		}
 	}
@@ -417,9 +424,10 @@ func (l *linuxSockets) readHostTable(ctx context.Context, root string, tcpConns 
 	hint := l.lastLen + l.lastLen/8 + len(l.foreign) + 16
 	l.listedOK = false
 	realProc := filepath.Clean(root) == "/proc"
-	var counts sockCounts
-	countsOK := false
-	if realProc {
+	// The counts read by skip just before, or fresh ones.
+	counts, countsOK := l.counted, l.countedOK && realProc
+	l.countedOK = false
+	if realProc && !countsOK {
 		counts, countsOK = l.countSockets()
 	}
 	defer func() {
