@@ -118,6 +118,20 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// runEngine runs e live until the test ends, then stops it and reports
+// an error Run returns.
+func runEngine(t *testing.T, e *Engine) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+}
+
 // bothEngines runs fn as a subtest for each live capture engine.
 func bothEngines(t *testing.T, fn func(t *testing.T, eng capture.Engine)) {
 	for _, eng := range []capture.Engine{capture.EnginePcap, capture.EngineAFPacket} {
@@ -166,15 +180,7 @@ func liveLoopback(t *testing.T, eng capture.Engine) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	runEngine(t, e)
 	eventually(t, 5*time.Second, "the first snapshot", func() bool { return last.p.Load() != nil })
 
 	// UDP: n requests of 100 bytes, each answered with 300 bytes.
@@ -277,15 +283,7 @@ func liveSplitsAtTick(t *testing.T, eng capture.Engine) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	runEngine(t, e)
 	tickAt := func(at time.Time) snapshot.Counters {
 		t.Helper()
 		<-clock.startedCh()
