@@ -171,7 +171,7 @@ func openSources(o *options, stderr io.Writer) ([]capture.Source, error) {
 			Engine:     o.engine,
 			// Each tick waits up to this long for the packets that
 			// arrived before it (see capture.Holder).
-			HoldTime: min(500*time.Millisecond, o.interval/2),
+			HoldTime: min(capture.DefaultHoldTime, o.interval/2),
 		})
 		if err != nil {
 			errs = append(errs, err)

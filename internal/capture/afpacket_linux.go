@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/google/gopacket/layers"
 	"golang.org/x/net/bpf"
@@ -23,12 +22,6 @@ const (
 	afpMinBlockSize = 64 << 10 // likewise
 	afpFrameSize    = 2048     // V3 packs packets; this only sets tp_frame_nr
 	afpMinBlocks    = 4
-	// afpDefaultHold is the default LiveOptions.HoldTime: how long a
-	// packet can wait in a partly filled block. At low packet rates it
-	// sets how often the reader wakes; the engine splits intervals by
-	// packet timestamp (see Holder), so it only delays a report, by at
-	// most this much.
-	afpDefaultHold = 500 * time.Millisecond
 )
 
 // ringGeometry splits a ring of about size bytes into blocks: the largest
@@ -106,7 +99,7 @@ func openAFPacket(opts LiveOptions) (Source, error) {
 	blockSize, blocks := ringGeometry(opts.BufferSize)
 	hold := opts.HoldTime
 	if hold <= 0 {
-		hold = afpDefaultHold
+		hold = DefaultHoldTime
 	}
 	wait := min(opts.Timeout, hold)
 	r, err := openRing(ringConfig{

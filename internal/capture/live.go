@@ -26,6 +26,12 @@ const (
 	// whose waits Close and Wake cut short, so it need not wake up often
 	// on an idle link to let its caller tick.
 	DefaultWakeableTimeout = time.Second
+	// DefaultHoldTime is the default LiveOptions.HoldTime: how long a
+	// packet can wait in a partly filled block of the AF_PACKET ring. At
+	// low packet rates it sets how often the reader wakes; the engine
+	// splits intervals by packet timestamp (see Holder), so it only delays
+	// a report, by at most this much.
+	DefaultHoldTime = 500 * time.Millisecond
 )
 
 const (
@@ -49,8 +55,8 @@ type LiveOptions struct {
 	Timeout time.Duration
 	// HoldTime bounds, on the AF_PACKET engine, how long a packet may wait
 	// in a partly filled block of the ring before the kernel hands the
-	// block over (default 500 ms, at most Timeout). Longer means fewer
-	// wake-ups at low packet rates; the engine waits up to this long
+	// block over (default DefaultHoldTime, at most Timeout). Longer means
+	// fewer wake-ups at low packet rates; the engine waits up to this long
 	// after each tick for the interval's last packets, so keep it well
 	// under the refresh interval. libpcap's equals its Timeout.
 	HoldTime time.Duration
