@@ -21,10 +21,11 @@ var ErrStopped = errors.New("socket table watcher stopped")
 // so the Watcher never takes more than about 10% of a core.
 //
 // An owner with a periodic wake-up of its own (the engine's tick) calls
-// Tick from it: the Watcher then refreshes on those ticks rather than on a
-// timer of its own, so that an idle process wakes once per interval, not
-// twice. Its own timer stays, half an interval later, for ticks that do
-// not come.
+// Tick from it: the Watcher then refreshes on those ticks (and Kicks)
+// alone, with no timer of its own, so that an idle process wakes once per
+// interval. (A timer pushed back on every tick still wakes the process
+// when it was first due: Go leaves a timer moved later at its old place
+// until then.)
 type Watcher struct {
 	scanner  *Scanner
 	interval time.Duration
@@ -182,7 +183,7 @@ func (w *Watcher) run(ctx context.Context) {
 		cost := w.refresh(ctx)
 		wait := nextWait(w.interval, cost)
 		if w.ticked.Load() {
-			timer.Reset(wait + w.interval/2) // ticks come first
+			timer.Stop() // ticks drive the refreshes
 		} else {
 			timer.Reset(wait)
 		}
@@ -192,10 +193,11 @@ func (w *Watcher) run(ctx context.Context) {
 	}
 }
 
-// waitNext waits until the next refresh is due: timer fires; a Tick comes
-// once the last refresh, begun at begun, is at most half an interval from
-// being due (wait after it); or a Kick comes, then also until ten times
-// the last refresh's cost has passed. It returns false when ctx ends.
+// waitNext waits until the next refresh is due: timer fires (it is
+// stopped once ticks come); a Tick comes once the last refresh, begun at
+// begun, is at most half an interval from being due (wait after it); or a
+// Kick comes, then also until ten times the last refresh's cost has
+// passed. It returns false when ctx ends.
 func (w *Watcher) waitNext(ctx context.Context, timer *time.Timer, begun time.Time, wait, cost time.Duration) bool {
 	for {
 		select {

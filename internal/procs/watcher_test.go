@@ -73,6 +73,31 @@ func TestWatcherTicks(t *testing.T) {
 	}
 }
 
+// TestWatcherTickedHasNoTimer checks that once ticks come, the Watcher
+// refreshes on them alone: its own timer would wake the process between
+// ticks. (With a 100ms interval, the old half-interval fallback refreshed
+// every 150ms.)
+func TestWatcherTickedHasNoTimer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w := NewWatcher(NewScanner(Options{}), 100*time.Millisecond)
+	w.scanner.sockets = &clockReader{clock: new(atomic.Int64)}
+	w.Tick() // an owner that ticks from the start
+	w.Start(ctx)
+	first, err := w.Wait(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // five intervals without a tick
+	if got := w.Latest().Seq; got != first.Seq {
+		t.Errorf("refreshed %d times with no tick after ticks came, want 0", got-first.Seq)
+	}
+	w.Tick()
+	if _, err := w.Wait(ctx, first.Seq); err != nil {
+		t.Fatalf("no refresh on a tick after a pause: %v", err)
+	}
+}
+
 // TestWatcherKickGuard checks that a Kick after a costly refresh waits
 // for ten times that cost.
 func TestWatcherKickGuard(t *testing.T) {
