@@ -21,8 +21,14 @@ type SystemClock struct{}
 // Now returns time.Now().
 func (SystemClock) Now() time.Time { return time.Now() }
 
-// NewTicker returns a time.Ticker.
-func (SystemClock) NewTicker(d time.Duration) Ticker { return systemTicker{time.NewTicker(d)} }
+// NewTicker returns a ticker that wakes the process once per tick: on
+// Linux one reading a timerfd (see fdTicker), elsewhere a time.Ticker.
+func (SystemClock) NewTicker(d time.Duration) Ticker {
+	if t, ok := newFDTicker(d); ok {
+		return t
+	}
+	return systemTicker{time.NewTicker(d)}
+}
 
 type systemTicker struct{ t *time.Ticker }
 
