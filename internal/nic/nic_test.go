@@ -5,9 +5,13 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	gcommon "github.com/shirou/gopsutil/v3/common"
+	gnet "github.com/shirou/gopsutil/v3/net"
 )
 
 func TestReadFixture(t *testing.T) {
@@ -143,4 +147,49 @@ func TestLocalAddrsHasLoopback(t *testing.T) {
 		}
 	}
 	t.Errorf("127.0.0.1/32 missing from %v", ps)
+}
+
+// TestReadHost checks that the host's own counters, read through
+// /proc/self on Linux, are gopsutil's default reading: the same
+// interfaces, with counters that only grow between the two readings.
+func TestReadHost(t *testing.T) {
+	t.Setenv("HOST_PROC", "")
+	r := NewReader("")
+	if runtime.GOOS == "linux" && r.env[gcommon.HostProcEnvKey] != "/proc/self" {
+		t.Errorf("reads %q, want /proc/self", r.env[gcommon.HostProcEnvKey])
+	}
+	def, err := gnet.IOCounters(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(def) {
+		t.Fatalf("got %d interfaces, gopsutil's default %d", len(got), len(def))
+	}
+	for _, d := range def {
+		g, ok := got[d.Name]
+		if !ok {
+			t.Errorf("%s missing", d.Name)
+			continue
+		}
+		if g.RxBytes < d.BytesRecv || g.TxBytes < d.BytesSent || g.RxPackets < d.PacketsRecv {
+			t.Errorf("%s: counters %+v went back from gopsutil's default reading %+v", d.Name, g, d)
+		}
+	}
+}
+
+// TestReadHostProcEnv checks that HOST_PROC still names the /proc to read
+// when no directory is given.
+func TestReadHostProcEnv(t *testing.T) {
+	t.Setenv("HOST_PROC", filepath.Join("testdata", "proc"))
+	got, err := NewReader("").Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got["wlan0"]; !ok || len(got) != 3 {
+		t.Errorf("got %v, want the fixture's three interfaces", got)
+	}
 }
