@@ -81,7 +81,7 @@ func newDashboard(cfg *config, feed Feed, guard *Guard, st viewState, updates <-
 	d.help.SetText(helpText(d.th))
 
 	d.pages = tview.NewPages().
-		AddPage("table", d.table, true, true).
+		AddPage("table", newKeptTable(d, d.table), true, true).
 		AddPage("detail", d.detail, true, false).
 		AddPage("ifaces", d.ifaces, true, false)
 	d.pages.SetBackgroundColor(tcell.ColorDefault)

@@ -167,3 +167,36 @@ func (d *diffScreen) Sync() {
 	d.flush(true)
 	d.Screen.Sync()
 }
+
+// save appends to buf the cells of the frame being drawn in the rectangle
+// x, y, w, h (clipped to the screen), row by row.
+func (d *diffScreen) save(x, y, w, h int, buf []diffCell) []diffCell {
+	d.ensure()
+	x0, y0, x1, y1 := d.clip(x, y, w, h)
+	for row := y0; row < y1; row++ {
+		buf = append(buf, d.cur[row*d.w+x0:row*d.w+x1]...)
+	}
+	return buf
+}
+
+// restore puts cells taken by save with the same rectangle back into the
+// frame being drawn. It reports false, changing nothing, when they do not
+// fit the rectangle as clipped now (the screen was resized).
+func (d *diffScreen) restore(x, y, w, h int, cells []diffCell) bool {
+	d.ensure()
+	x0, y0, x1, y1 := d.clip(x, y, w, h)
+	if (x1-x0)*(y1-y0) != len(cells) || x1 <= x0 {
+		return false
+	}
+	for row := y0; row < y1; row++ {
+		cells = cells[copy(d.cur[row*d.w+x0:row*d.w+x1], cells):]
+	}
+	return true
+}
+
+// clip bounds the rectangle x, y, w, h to the screen.
+func (d *diffScreen) clip(x, y, w, h int) (x0, y0, x1, y1 int) {
+	x0, y0 = max(x, 0), max(y, 0)
+	x1, y1 = min(x+w, d.w), min(y+h, d.h)
+	return x0, y0, max(x1, x0), max(y1, y0)
+}

@@ -101,6 +101,9 @@ type Options struct {
 	stdoutIsTerminal func() bool
 	// onFrame is called by the builder after each frame is drawn (tests).
 	onFrame func()
+	// onTableDraw is called when tview draws the port table, rather than
+	// the table's last drawing being kept (tests).
+	onTableDraw func()
 }
 
 // SignalError is returned by Run when SIGTERM, SIGHUP or SIGINT ended the
@@ -118,28 +121,30 @@ var ErrNoTerminal = errors.New("the dashboard needs a terminal")
 
 // config is Options resolved once at start.
 type config struct {
-	refresh    time.Duration
-	window     time.Duration
-	host       string
-	now        func() time.Time
-	color      bool
-	ssh        sshConn
-	excludeSSH bool
-	ports      portset.Set
-	onFrame    func()
+	refresh     time.Duration
+	window      time.Duration
+	host        string
+	now         func() time.Time
+	color       bool
+	ssh         sshConn
+	excludeSSH  bool
+	ports       portset.Set
+	onFrame     func()
+	onTableDraw func()
 }
 
 func resolve(o *Options) *config {
 	c := &config{
-		refresh:    o.Refresh,
-		window:     o.Window,
-		host:       o.Hostname,
-		now:        o.Now,
-		color:      !o.NoColor && os.Getenv("NO_COLOR") == "",
-		ssh:        parseSSHConnection(o.SSHConnection),
-		excludeSSH: o.ExcludeOwnSSH,
-		ports:      o.Ports,
-		onFrame:    o.onFrame,
+		refresh:     o.Refresh,
+		window:      o.Window,
+		host:        o.Hostname,
+		now:         o.Now,
+		color:       !o.NoColor && os.Getenv("NO_COLOR") == "",
+		ssh:         parseSSHConnection(o.SSHConnection),
+		excludeSSH:  o.ExcludeOwnSSH,
+		ports:       o.Ports,
+		onFrame:     o.onFrame,
+		onTableDraw: o.onTableDraw,
 	}
 	if c.refresh <= 0 {
 		c.refresh = time.Second

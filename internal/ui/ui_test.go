@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -470,4 +471,53 @@ func TestListeningOnly(t *testing.T) {
 	r.waitText("listening only")
 	r.scr.runes("l")
 	r.waitOrder("443/tcp", "80/tcp", "22/tcp", "53/udp", "8080/tcp", "9000/udp")
+}
+
+// TestTableKeptWhenUnchanged checks that a refresh that changes nothing in
+// the table, only the header's clock, does not make tview draw the table
+// again, and that the kept table is the same on the screen; and that a
+// refresh that changes a row, or a key that moves the selection, does.
+func TestTableKeptWhenUnchanged(t *testing.T) {
+	var draws atomic.Int64
+	var now atomic.Int64
+	now.Store(fixedNow.UnixNano())
+	feed := newFakeFeed(fixture())
+	r := start(t, 120, 40, feed, func(o *Options) {
+		o.Now = func() time.Time { return time.Unix(0, now.Load()).UTC() }
+		o.onTableDraw = func() { draws.Add(1) }
+	})
+	before := r.waitText("12:34:56", "1.9 MiB/s")
+	drawn := draws.Load()
+	if drawn == 0 {
+		t.Fatal("the table was never drawn")
+	}
+
+	now.Add(int64(time.Second))
+	same := fixture()
+	same.Seq++
+	feed.publish(same)
+	after := r.waitText("12:34:57")
+	if d := draws.Load() - drawn; d != 0 {
+		t.Errorf("tview drew the unchanged table %d more times", d)
+	}
+	b, a := strings.Split(before, "\n"), strings.Split(after, "\n")
+	for y := 2; y < len(b) && y < len(a); y++ { // below the header
+		if b[y] != a[y] {
+			t.Errorf("line %d changed:\n%q\n%q", y, b[y], a[y])
+		}
+	}
+
+	changed := fixture()
+	changed.Ports[1].Delta.RxBytes = 5_000_000 // 443: 4.8 MiB/s
+	feed.publish(changed)
+	r.waitText("4.8 MiB/s")
+	if draws.Load() == drawn {
+		t.Error("a changed row was shown without tview drawing the table")
+	}
+	drawn = draws.Load()
+	r.scr.key(tcell.KeyDown)
+	r.waitFor("80 selected", func(string) bool { return r.selectedRow() == "80" })
+	if draws.Load() == drawn {
+		t.Error("a moved selection was shown without tview drawing the table")
+	}
 }
