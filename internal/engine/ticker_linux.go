@@ -24,8 +24,11 @@ type fdTicker struct {
 }
 
 // newFDTicker returns a ticker firing every d, or false when the kernel
-// refuses a timerfd.
+// refuses a timerfd or d is not positive (a zero period would disarm it).
 func newFDTicker(d time.Duration) (Ticker, bool) {
+	if d <= 0 {
+		return nil, false
+	}
 	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
 	if err != nil {
 		return nil, false
