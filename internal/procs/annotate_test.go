@@ -1,8 +1,10 @@
 package procs
 
 import (
+	"context"
 	"net/netip"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/porttop/porttop/internal/key"
@@ -108,5 +110,52 @@ func TestParsePortRange(t *testing.T) {
 		if _, _, err := parsePortRange(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// listReader is a socketReader listing a fixed set of sockets.
+type listReader struct{ socks []Socket }
+
+func (r *listReader) read(context.Context, string, bool, bool) ([]Socket, RefreshStats, error) {
+	return slices.Clone(r.socks), RefreshStats{Connections: true}, nil
+}
+func (r *listReader) recycle([]Socket) {}
+func (r *listReader) skip(string) bool { return false }
+
+// TestListeningPortsMadeOnce checks that ListeningPorts answers from the
+// table's index, made once per listing that changed something: the engine
+// asks on every tick.
+func TestListeningPortsMadeOnce(t *testing.T) {
+	listen := func(p key.Proto, port uint16) Socket {
+		return Socket{Proto: p, Listening: true, UID: -1, Local: netip.AddrPortFrom(netip.IPv4Unspecified(), port)}
+	}
+	r := &listReader{socks: []Socket{listen(key.TCP, 443), listen(key.UDP, 53), listen(key.TCP, 22), listen(key.TCP, 443)}}
+	s := NewScanner(Options{})
+	s.sockets = r
+	ctx := context.Background()
+	first, err := s.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []key.Key{{Proto: key.TCP, Port: 22}, {Proto: key.UDP, Port: 53}, {Proto: key.TCP, Port: 443}}
+	a := ListeningPorts(first)
+	if !slices.Equal(a, want) {
+		t.Fatalf("ListeningPorts = %v, want %v", a, want)
+	}
+	second, err := s.Refresh(ctx) // the same sockets
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := ListeningPorts(second); &b[0] != &a[0] {
+		t.Error("an unchanged listing made the listening ports again")
+	}
+	r.socks = append(r.socks, listen(key.TCP, 80))
+	third, err := s.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = slices.Insert(want, 2, key.Key{Proto: key.TCP, Port: 80})
+	if c := ListeningPorts(third); !slices.Equal(c, want) {
+		t.Errorf("after a new listener: %v, want %v", c, want)
 	}
 }

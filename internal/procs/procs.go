@@ -128,11 +128,14 @@ type Table struct {
 	Privileged bool
 	Stats      RefreshStats
 
-	listen map[portKey][]int        // listening sockets by (proto, port)
-	byPeer map[portKey][]int        // connected sockets by (proto, remote port)
-	conns  map[tupleKey]int         // connected sockets by 4-tuple
-	bound  map[boundKey]int         // unconnected UDP sockets by local end
-	recent map[tupleKey]recentOwner // connections seen lately and their owners
+	listen map[portKey][]int // listening sockets by (proto, port)
+	// listenKeys is ListeningPorts' answer, made with the index: the
+	// engine asks on every tick, and a kept table is asked again.
+	listenKeys []key.Key
+	byPeer     map[portKey][]int        // connected sockets by (proto, remote port)
+	conns      map[tupleKey]int         // connected sockets by 4-tuple
+	bound      map[boundKey]int         // unconnected UDP sockets by local end
+	recent     map[tupleKey]recentOwner // connections seen lately and their owners
 }
 
 type portKey struct {
@@ -212,10 +215,20 @@ func (t *Table) HiddenNote() string {
 // a client that sends with sendto() on an unconnected socket gets such a
 // port and looks exactly like a server in the socket table, and counting
 // it as one would put its traffic under its own ephemeral port.
+//
+// The slice is the table's own, shared by every caller: do not modify it.
 func ListeningPorts(t *Table) []key.Key {
 	if t == nil {
 		return nil
 	}
+	if t.listenKeys != nil {
+		return t.listenKeys
+	}
+	return listeningKeys(t) // a table not built by a Scanner
+}
+
+// listeningKeys builds ListeningPorts' answer from t's index.
+func listeningKeys(t *Table) []key.Key {
 	lo, hi := ephemeralRange()
 	out := make([]key.Key, 0, len(t.listen))
 	for pk := range t.listen {
@@ -437,7 +450,7 @@ func (s *Scanner) Refresh(ctx context.Context) (*Table, error) {
 		// immutable sockets and index instead of building them again.
 		s.sockets.recycle(socks)
 		t.Sockets = l.Sockets
-		t.listen, t.byPeer, t.conns, t.bound = l.listen, l.byPeer, l.conns, l.bound
+		t.listen, t.byPeer, t.conns, t.bound, t.listenKeys = l.listen, l.byPeer, l.conns, l.bound, l.listenKeys
 	} else {
 		t.index()
 	}
@@ -472,6 +485,7 @@ func (t *Table) index() {
 			t.conns[tupleKey{sk.Proto, sk.Local, sk.Remote}] = i
 		}
 	}
+	t.listenKeys = listeningKeys(t)
 }
 
 // carryRecent builds the table's map of recently seen connections: the
