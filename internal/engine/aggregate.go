@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 	"sort"
 	"time"
 
@@ -31,7 +33,11 @@ type aggregator struct {
 	otherD  snapshot.Counters
 	capture snapshot.CaptureStats
 	ifaces  []*ifaceState
-	listen  []key.Key
+	// listen holds the listening ports as local-side keys in key order,
+	// without duplicates (setListening); order is the snapshot's buffer
+	// of the ports' orderKeys.
+	listen []key.Key
+	order  []uint32
 }
 
 type portState struct {
@@ -228,29 +234,35 @@ func (a *aggregator) snapshot(now time.Time, d time.Duration, offline bool) *sna
 		OtherDelta: a.otherD,
 		Capture:    a.capture,
 	}
-	listening := make(map[uint32]bool, len(a.listen))
-	for _, k := range a.listen {
-		k.Side = key.Local
-		listening[k.Index()] = true
+	// The rows in key order: the traffic rows' keys sorted as integers,
+	// merged with the listening ports, which are kept sorted.
+	a.order = a.order[:0]
+	for idx := range a.ports {
+		a.order = append(a.order, orderKey(key.FromIndex(idx)))
 	}
-	s.Ports = make([]snapshot.Port, 0, len(a.ports)+len(listening))
-	for idx, p := range a.ports {
-		k := key.FromIndex(idx)
+	slices.Sort(a.order)
+	s.Ports = make([]snapshot.Port, 0, len(a.order)+len(a.listen))
+	listen := a.listen
+	for _, o := range a.order {
+		k := fromOrderKey(o)
+		for len(listen) > 0 && key.Less(listen[0], k) {
+			s.Ports = append(s.Ports, a.listeningRow(listen[0]))
+			listen = listen[1:]
+		}
+		isListening := len(listen) > 0 && listen[0] == k
+		if isListening {
+			listen = listen[1:]
+		}
+		p := a.ports[k.Index()]
 		s.Ports = append(s.Ports, snapshot.Port{
 			Key: k, Service: a.services.Name(k.Proto, k.Port),
 			Total: p.total, Delta: p.delta, Connections: p.conns,
-			Listening: listening[idx],
+			Listening: isListening,
 		})
 	}
-	for idx := range listening {
-		if a.ports[idx] == nil {
-			k := key.FromIndex(idx)
-			s.Ports = append(s.Ports, snapshot.Port{
-				Key: k, Service: a.services.Name(k.Proto, k.Port), Listening: true,
-			})
-		}
+	for _, k := range listen {
+		s.Ports = append(s.Ports, a.listeningRow(k))
 	}
-	sort.Slice(s.Ports, func(i, j int) bool { return key.Less(s.Ports[i].Key, s.Ports[j].Key) })
 
 	for id, f := range a.flows {
 		if now.Sub(f.last) > a.flowIdle {
@@ -290,6 +302,34 @@ func (a *aggregator) snapshot(now time.Time, d time.Duration, offline bool) *sna
 		}
 	}
 	return s
+}
+
+// listeningRow is the row of a listening port that saw no traffic yet.
+func (a *aggregator) listeningRow(k key.Key) snapshot.Port {
+	return snapshot.Port{Key: k, Service: a.services.Name(k.Proto, k.Port), Listening: true}
+}
+
+// setListening stores the listening ports as local-side keys, sorted in
+// key order without duplicates.
+func (a *aggregator) setListening(keys []key.Key) {
+	a.listen = make([]key.Key, len(keys))
+	for i, k := range keys {
+		k.Side = key.Local
+		a.listen[i] = k
+	}
+	slices.SortFunc(a.listen, func(x, y key.Key) int { return cmp.Compare(orderKey(x), orderKey(y)) })
+	a.listen = slices.Compact(a.listen)
+}
+
+// orderKey maps a key to an integer whose order is key.Less's: port,
+// then proto, then side.
+func orderKey(k key.Key) uint32 {
+	return uint32(k.Port)<<2 | uint32(k.Proto&1)<<1 | uint32(k.Side&1)
+}
+
+// fromOrderKey is the inverse of orderKey.
+func fromOrderKey(o uint32) key.Key {
+	return key.Key{Port: uint16(o >> 2), Proto: key.Proto(o >> 1 & 1), Side: key.Side(o & 1)}
 }
 
 func (a *aggregator) flowOf(id flowID, f *flowState) snapshot.Flow {

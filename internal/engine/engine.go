@@ -119,8 +119,10 @@ type Engine struct {
 
 	// SinkErrors counts snapshots a sink failed to take.
 	sinkErrors atomic.Uint64
-	// listenSet is true once the classifiers have a listening set.
-	listenSet bool
+	// listenSet is true once the classifiers have a listening set, made
+	// from listenKeys (as Processes gave them).
+	listenSet  bool
+	listenKeys []key.Key
 }
 
 // New builds an engine over in, publishing to sinks.
@@ -193,14 +195,28 @@ func (e *Engine) refreshListening() {
 		return
 	}
 	keys := e.in.Processes.ListeningKeys()
-	if e.listenSet && slices.Equal(keys, e.agg.listen) {
+	if e.listenSet && sameKeys(keys, e.listenKeys) {
 		return // unchanged: keep the classifiers' set
 	}
-	e.agg.listen, e.listenSet = keys, true
+	e.listenKeys, e.listenSet = keys, true
+	e.agg.setListening(keys)
 	l := classify.NewListening(keys)
 	for _, w := range e.workers {
 		w.cls.SetListening(l)
 	}
+}
+
+// sameKeys reports whether a and b hold the same keys. The socket table
+// hands out the same slice while it has not changed, which is checked
+// first.
+func sameKeys(a, b []key.Key) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 || &a[0] == &b[0] {
+		return true
+	}
+	return slices.Equal(a, b)
 }
 
 // Run captures live until ctx is cancelled (returning nil) or every source
