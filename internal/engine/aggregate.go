@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"cmp"
 	"net/netip"
 	"slices"
 	"sort"
@@ -35,7 +34,7 @@ type aggregator struct {
 	ifaces  []*ifaceState
 	// listen holds the listening ports as local-side keys in key order,
 	// without duplicates (setListening); order is the snapshot's buffer
-	// of the ports' orderKeys.
+	// of the rows' key.Order values.
 	listen []key.Key
 	order  []uint32
 }
@@ -238,13 +237,13 @@ func (a *aggregator) snapshot(now time.Time, d time.Duration, offline bool) *sna
 	// merged with the listening ports, which are kept sorted.
 	a.order = a.order[:0]
 	for idx := range a.ports {
-		a.order = append(a.order, orderKey(key.FromIndex(idx)))
+		a.order = append(a.order, key.FromIndex(idx).Order())
 	}
 	slices.Sort(a.order)
 	s.Ports = make([]snapshot.Port, 0, len(a.order)+len(a.listen))
 	listen := a.listen
 	for _, o := range a.order {
-		k := fromOrderKey(o)
+		k := key.FromOrder(o)
 		for len(listen) > 0 && key.Less(listen[0], k) {
 			s.Ports = append(s.Ports, a.listeningRow(listen[0]))
 			listen = listen[1:]
@@ -317,19 +316,8 @@ func (a *aggregator) setListening(keys []key.Key) {
 		k.Side = key.Local
 		a.listen[i] = k
 	}
-	slices.SortFunc(a.listen, func(x, y key.Key) int { return cmp.Compare(orderKey(x), orderKey(y)) })
+	slices.SortFunc(a.listen, key.Compare)
 	a.listen = slices.Compact(a.listen)
-}
-
-// orderKey maps a key to an integer whose order is key.Less's: port,
-// then proto, then side.
-func orderKey(k key.Key) uint32 {
-	return uint32(k.Port)<<2 | uint32(k.Proto&1)<<1 | uint32(k.Side&1)
-}
-
-// fromOrderKey is the inverse of orderKey.
-func fromOrderKey(o uint32) key.Key {
-	return key.Key{Port: uint16(o >> 2), Proto: key.Proto(o >> 1 & 1), Side: key.Side(o & 1)}
 }
 
 func (a *aggregator) flowOf(id flowID, f *flowState) snapshot.Flow {

@@ -9,29 +9,6 @@ import (
 	"github.com/porttop/porttop/internal/services"
 )
 
-// TestOrderKey checks that orderKey orders keys as key.Less does and that
-// fromOrderKey undoes it.
-func TestOrderKey(t *testing.T) {
-	var keys []key.Key
-	for _, port := range []uint16{0, 1, 22, 80, 255, 256, 443, 8080, 65535} {
-		for _, p := range []key.Proto{key.TCP, key.UDP} {
-			for _, s := range []key.Side{key.Local, key.Remote} {
-				keys = append(keys, key.Key{Proto: p, Side: s, Port: port})
-			}
-		}
-	}
-	for _, a := range keys {
-		if got := fromOrderKey(orderKey(a)); got != a {
-			t.Errorf("fromOrderKey(orderKey(%v)) = %v", a, got)
-		}
-		for _, b := range keys {
-			if (orderKey(a) < orderKey(b)) != key.Less(a, b) {
-				t.Errorf("%v, %v: orderKey says %v, key.Less %v", a, b, orderKey(a) < orderKey(b), key.Less(a, b))
-			}
-		}
-	}
-}
-
 // TestSnapshotRowsInKeyOrder checks the snapshot's rows: the traffic rows
 // and the listening ports merged in key order, a listening port with
 // traffic once (marked listening), the listening set taken unsorted,

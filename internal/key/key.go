@@ -6,6 +6,7 @@
 package key
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -113,3 +114,17 @@ func Less(a, b Key) bool {
 	}
 	return a.Side < b.Side
 }
+
+// Order maps k to an integer that orders keys as Less does (port, then
+// proto, then side), for sorting many keys as plain integers.
+func (k Key) Order() uint32 {
+	return uint32(k.Port)<<2 | uint32(k.Proto&1)<<1 | uint32(k.Side&1)
+}
+
+// FromOrder is the inverse of Order.
+func FromOrder(o uint32) Key {
+	return Key{Port: uint16(o >> 2), Proto: Proto(o >> 1 & 1), Side: Side(o & 1)}
+}
+
+// Compare orders a and b as Less does, for slices.SortFunc: -1, 0 or +1.
+func Compare(a, b Key) int { return cmp.Compare(a.Order(), b.Order()) }

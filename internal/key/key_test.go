@@ -43,3 +43,26 @@ func TestStringAndLess(t *testing.T) {
 		t.Fatalf("ParseProto(UDP) = %v, %v", p, err)
 	}
 }
+
+// TestOrder checks that Order and Compare order keys as Less does and that
+// FromOrder undoes Order.
+func TestOrder(t *testing.T) {
+	var keys []Key
+	for _, port := range []uint16{0, 1, 22, 80, 255, 256, 443, 8080, 65535} {
+		for _, p := range []Proto{TCP, UDP} {
+			for _, s := range []Side{Local, Remote} {
+				keys = append(keys, Key{Proto: p, Side: s, Port: port})
+			}
+		}
+	}
+	for _, a := range keys {
+		if got := FromOrder(a.Order()); got != a {
+			t.Errorf("FromOrder(%v.Order()) = %v", a, got)
+		}
+		for _, b := range keys {
+			if (a.Order() < b.Order()) != Less(a, b) || (Compare(a, b) < 0) != Less(a, b) || (Compare(a, b) == 0) != (a == b) {
+				t.Errorf("%v, %v: Order/Compare disagree with Less (%v)", a, b, Less(a, b))
+			}
+		}
+	}
+}

@@ -237,7 +237,7 @@ func listeningKeys(t *Table) []key.Key {
 		}
 		out = append(out, key.Key{Proto: pk.proto, Port: pk.port, Side: key.Local})
 	}
-	sort.Slice(out, func(i, j int) bool { return key.Less(out[i], out[j]) })
+	slices.SortFunc(out, key.Compare)
 	return out
 }
 
