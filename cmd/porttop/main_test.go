@@ -229,7 +229,9 @@ func TestHelp(t *testing.T) {
 }
 
 // A process that listens and sends traffic appears in its row with its own
-// pid and name; the live batch report is valid JSON Lines, one per interval.
+// pid and name; a listening port without traffic is a row too; -p keeps
+// the report to the ports named; the live batch report is valid JSON
+// Lines, one per interval.
 func TestLiveRowHasProcess(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("live capture on lo needs root (CI runs as root); skipped")
@@ -246,6 +248,12 @@ func TestLiveRowHasProcess(t *testing.T) {
 	}
 	defer pc.Close()
 	port := pc.LocalAddr().(*net.UDPAddr).Port
+	idle, err := net.Listen("tcp4", "127.0.0.1:0") // no traffic
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	idlePort := idle.Addr().(*net.TCPAddr).Port
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() { // bounded: at most 400 datagrams, 10 ms apart
@@ -265,7 +273,7 @@ func TestLiveRowHasProcess(t *testing.T) {
 			}
 		}
 	}()
-	out, errOut, code := porttop(t, nil, "-i", "lo", "-b", "-n", "3", "-d", "500ms", "-o", "json", "-p", strconv.Itoa(port))
+	out, errOut, code := porttop(t, nil, "-i", "lo", "-b", "-n", "3", "-d", "500ms", "-o", "json", "-p", strconv.Itoa(port)+","+strconv.Itoa(idlePort))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -290,10 +298,16 @@ func TestLiveRowHasProcess(t *testing.T) {
 	if len(last.Interfaces) != 1 || last.Interfaces[0].Name != "lo" {
 		t.Errorf("interfaces %+v", last.Interfaces)
 	}
-	if len(last.Ports) != 1 {
-		t.Fatalf("ports %+v, want just %d/udp", last.Ports, port)
+	if len(last.Ports) != 2 {
+		t.Fatalf("ports %+v, want just %d/udp and %d/tcp", last.Ports, port, idlePort)
 	}
-	p := last.Ports[0]
+	p, q := last.Ports[0], last.Ports[1]
+	if p.Port != port {
+		p, q = q, p
+	}
+	if q.Port != idlePort || q.Proto != "tcp" || q.Side != "local" || !q.Listening || q.RxBytes != 0 {
+		t.Errorf("idle listener's row %+v, want %d/tcp local, listening, no bytes", q, idlePort)
+	}
 	self, _ := os.Executable()
 	if p.Port != port || p.Proto != "udp" || p.Side != "local" || !p.Listening || p.RxBytes == 0 ||
 		p.PID != os.Getpid() || !strings.HasPrefix(filepath.Base(self), p.Process) {
